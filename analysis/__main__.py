@@ -1,0 +1,5 @@
+"""``python -m analysis`` runs the ``reviewgap`` CLI."""
+
+from analysis.cli import main
+
+main()

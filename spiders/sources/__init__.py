@@ -1,0 +1,1 @@
+"""Spider modules (``SPIDER_MODULES``): one spider per source, navigation only."""
