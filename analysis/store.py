@@ -240,11 +240,17 @@ class ReviewStore:
     ) -> UpsertCounts:
         """Insert new reviews, update changed ones, touch unchanged ones; one transaction."""
         counts = UpsertCounts()
+        for outcome in self.upsert_each(reviews, run_id=run_id):
+            counts.add(outcome)
+        return counts
+
+    def upsert_each(
+        self, reviews: Iterable[dict[str, Any]], *, run_id: str | None = None
+    ) -> list[UpsertCounts]:
+        """Like :meth:`upsert_reviews` but returns one outcome per review, in order."""
         now = utc_now()
         with self.transaction() as conn:
-            for review in reviews:
-                counts.add(self._upsert_one(conn, review, run_id, now))
-        return counts
+            return [self._upsert_one(conn, review, run_id, now) for review in reviews]
 
     def _upsert_one(
         self, conn: sqlite3.Connection, review: dict[str, Any], run_id: str | None, now: str
@@ -290,18 +296,19 @@ class ReviewStore:
             .fetchone()[0]
         )
 
-    def known_ids(self, target: str) -> list[str]:
-        """Review ids of ``target`` stored by crawls that completed (for the incremental stop).
+    def known_ids(self, source: str, product: str) -> list[str]:
+        """Review ids of ``source`` x ``product`` stored by crawls that completed their target.
 
-        Reviews first seen in a run that did not complete this target are left out, so a killed
-        crawl does not stop the next one early: it pages past them and finishes the target.
+        This feeds the incremental stop. Reviews first seen after their target's last completed
+        crawl (a crawl that was killed or failed) are left out, so the next crawl does not stop at
+        them: it pages past them and finishes the job.
         """
         rows = self.conn.execute(
             """
             SELECT r.review_id FROM reviews r JOIN target_state t ON t.target = r.target
-            WHERE r.target = ? AND r.first_seen_at <= t.last_completed_at
+            WHERE r.source = ? AND r.product = ? AND r.first_seen_at <= t.last_completed_at
             """,
-            (target,),
+            (source, product),
         ).fetchall()
         return sorted(r[0] for r in rows)
 
