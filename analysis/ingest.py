@@ -94,7 +94,10 @@ def _parse_rating(value: Any) -> int | None:
 def _parse_date(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    stamp = pd.Timestamp(str(value).strip())
+    try:
+        stamp = pd.Timestamp(str(value).strip())
+    except ValueError:
+        raise ValueError(f"date {value!r} does not parse") from None
     if pd.isna(stamp):
         raise ValueError(f"date {value!r} does not parse")
     if stamp.tzinfo is None:
