@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from click.testing import CliRunner
 
 from analysis.cli import cli
@@ -53,7 +54,8 @@ def test_csv_import_skips_bad_rows_and_is_idempotent(tmp_path: Path) -> None:
     frame = store.reviews_frame().set_index("review_id")
     assert len(frame) == 3
     assert frame.loc["acme:5", "published_at"].isoformat() == "2026-03-05T08:00:00+00:00"
-    assert frame.loc["acme:6", "rating"] is None
+    assert pd.isna(frame.loc["acme:6", "rating"])
+    assert frame.loc["acme:1", "rating"] == 1
 
 
 def test_jsonl_without_ids_dedupes_on_content(tmp_path: Path) -> None:
