@@ -50,8 +50,8 @@ from spiders.pages.google_play import (
 )
 
 PACKAGE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$"
-LangCode = Annotated[str, pydantic.StringConstraints(to_lower=True, pattern=r"^[a-z]{2}$")]
-CountryCode = Annotated[str, pydantic.StringConstraints(to_lower=True, pattern=r"^[a-z]{2}$")]
+LangCode = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z]{2}$")]
+CountryCode = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z]{2}$")]
 
 
 class GooglePlayParams(CommonParams):
@@ -67,7 +67,10 @@ class GooglePlayParams(CommonParams):
     @pydantic.field_validator("langs", "countries", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        return split_list(value)
+        # Lower-cased before the pattern check: "FR" and "US" are fine from the command line.
+        value = split_list(value)
+        return [v.lower() if isinstance(v, str) else v for v in value] if isinstance(
+            value, list) else value
 
     @pydantic.field_validator("langs", "countries")
     @classmethod
