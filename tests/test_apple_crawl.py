@@ -38,7 +38,7 @@ EMPTY_FEED = "appstore_rss/kazucocoa__empty_feed_no_entries.json"
 
 RSS = r"/(?P<cc>[a-z]{2})/rss/customerreviews/page=(?P<page>\d+)/id=%s/sortby=mostrecent/json"
 LOOKUP = "/lookup"
-WEB = r"/api/apps/v1/catalog/us/apps/%s/reviews" % APP_ID
+WEB = rf"/api/apps/v1/catalog/us/apps/{APP_ID}/reviews"
 
 
 def rss_path(page: int | str = r"\d+", cc: str = "us", app_id: str = APP_ID) -> str:
@@ -88,7 +88,8 @@ async def test_real_feed_page_one(server: LocalServer, raw_fixtures: Path, sampl
     server.route("GET", LOOKUP, lookup(app_id=app_id, rating_count=999))
     server.route("GET", rss_path(1, cc, app_id), Resp(200, body))
     # Both samples hold a full 50 reviews, so the spider asks for page 2: the real empty envelope.
-    server.route("GET", rss_path(2, cc, app_id), Resp(200, (raw_fixtures / EMPTY_FEED).read_bytes()))
+    empty = (raw_fixtures / EMPTY_FEED).read_bytes()
+    server.route("GET", rss_path(2, cc, app_id), Resp(200, empty))
 
     items, crawler = await crawl_items(AppleAppStoreSpider, base_settings(server),
                                        app_id=app_id, countries=cc, product="bank")
@@ -103,8 +104,11 @@ async def test_real_feed_page_one(server: LocalServer, raw_fixtures: Path, sampl
     assert [r["helpful_count"] for r in reviews] == [int(e["im:voteSum"]["label"]) for e in rated]
     target = f"apple_app_store:bank:{cc}"
     for r in reviews:
-        assert r["source"] == "apple_app_store" and r["product"] == "bank"
-        assert r["target"] == target and r["country"] == cc and r["language"] is None
+        assert r["source"] == "apple_app_store"
+        assert r["product"] == "bank"
+        assert r["target"] == target
+        assert r["country"] == cc
+        assert r["language"] is None
         assert r["url"] == f"https://apps.apple.com/{cc}/app/id{app_id}?see-all=reviews"
         assert "127.0.0.1" not in r["url"]
         assert r["fetched_at"] == TEST_SETTINGS["REVIEWGAP_FIXED_NOW"]
@@ -126,7 +130,8 @@ async def test_real_feed_page_one(server: LocalServer, raw_fixtures: Path, sampl
 @pytest.mark.parametrize("rating_count", [0, 250])
 @deferred_f_from_coro_f
 async def test_real_empty_feed_no_reviews_or_throttled(server: LocalServer, raw_fixtures: Path,
-                                                       rating_count: int) -> None:
+                                                       rating_count: int,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
     server.route("GET", LOOKUP, lookup(rating_count=rating_count))
     server.route("GET", rss_path(1), Resp(200, (raw_fixtures / EMPTY_FEED).read_bytes()))
 
@@ -147,6 +152,11 @@ async def test_real_empty_feed_no_reviews_or_throttled(server: LocalServer, raw_
         assert stat(crawler, f"{target}/empty_feed_retries") == retries
         assert stat(crawler, "failed") is True
         assert stat(crawler, f"{target}/no_reviews") is None
+        errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+        assert any(rss_path(1) in m and "NOT recorded as 0" in m
+                   for m in errors), errors
+    # Re-asked requests carry only the spider's own meta (Scrapy warns about copied meta).
+    assert not [r for r in caplog.records if r.name.endswith("metacopy")]
 
 
 # -- paging --------------------------------------------------------------------------------
@@ -188,7 +198,8 @@ async def test_ten_page_cap_and_two_countries(server: LocalServer) -> None:
     assert server.count(rss_path(cc="gb")) == 1
     assert stat(crawler, f"apple_app_store:{APP_ID}:us/rss_cap_reached") == 1
     gb = [r for r in reviews_of(items) if r["country"] == "gb"]
-    assert len(gb) == 3 and all(r["target"] == f"apple_app_store:{APP_ID}:gb" for r in gb)
+    assert len(gb) == 3
+    assert all(r["target"] == f"apple_app_store:{APP_ID}:gb" for r in gb)
     assert {q["country"][0] for q in (r.query for r in server.requests if r.path == LOOKUP)} == {
         "us", "gb"}
 
@@ -225,7 +236,8 @@ async def test_since_cut_off(server: LocalServer) -> None:
                                        app_id=APP_ID, since=since)
 
     reviews = reviews_of(items)
-    assert reviews and all(r["published_at"] >= "2026-10-25T00:00:00Z" for r in reviews)
+    assert reviews
+    assert all(r["published_at"] >= "2026-10-25T00:00:00Z" for r in reviews)
     newer = [e for e in all_reviews if e["updated"]["label"] >= "2026-10-24T17:00:00-07:00"]
     assert len(reviews) == len(newer)
     assert server.count(rss_path()) == 1  # page 1 already reaches past the cut-off
@@ -342,10 +354,24 @@ async def test_missing_rating_count_means_zero(server: LocalServer) -> None:
     items, crawler = await crawl_items(AppleAppStoreSpider, base_settings(server), app_id=APP_ID)
 
     (meta,) = items
-    assert meta["kind"] == "app_meta" and meta["rating_count"] == 0
+    assert meta["kind"] == "app_meta"
+    assert meta["rating_count"] == 0
     assert meta["url"] == f"https://apps.apple.com/us/app/id{APP_ID}"
     assert stat(crawler, f"apple_app_store:{APP_ID}:us/no_reviews") == 1
     assert stat(crawler, "failed") is None
+    assert server.unmatched == []
+
+
+@deferred_f_from_coro_f
+async def test_failed_lookup_still_crawls_reviews_and_fails_the_run(server: LocalServer) -> None:
+    server.route("GET", LOOKUP, (404, b"gone"))
+    server.route("GET", rss_path(1), Resp(200, dumps(rss_feed(generated_reviews(3)))))
+
+    items, crawler = await crawl_items(AppleAppStoreSpider, base_settings(server), app_id=APP_ID)
+
+    assert [i["kind"] for i in items] == ["review"] * 3
+    assert stat(crawler, "errors/lookup_failed") == 1
+    assert stat(crawler, "failed") is True
     assert server.unmatched == []
 
 
@@ -403,6 +429,37 @@ async def test_web_route_known_ids_stop(server: LocalServer, tmp_path: Path) -> 
 
     assert server.count(WEB) == 2
     assert len(reviews_of(items)) == 40
+    assert server.unmatched == []
+
+
+@pytest.mark.parametrize(("rating_count", "stat_key"), [(0, "no_reviews"),
+                                                       (10, "empty_feed_throttled")])
+@deferred_f_from_coro_f
+async def test_web_route_empty_first_page(server: LocalServer, rating_count: int,
+                                          stat_key: str) -> None:
+    server.route("GET", LOOKUP, lookup(rating_count=rating_count))
+    server.route("GET", WEB, Resp(200, dumps(web_page([], None))))
+
+    items, crawler = await crawl_items(AppleAppStoreSpider, base_settings(server),
+                                       app_id=APP_ID, route="web")
+
+    assert reviews_of(items) == []
+    assert stat(crawler, f"apple_app_store:{APP_ID}:us/{stat_key}") == 1
+    assert stat(crawler, "failed") is (None if rating_count == 0 else True)
+    assert server.unmatched == []
+
+
+@deferred_f_from_coro_f
+async def test_web_route_error_answer_is_a_format_error(server: LocalServer) -> None:
+    server.route("GET", LOOKUP, lookup())
+    server.route("GET", WEB, Resp(200, dumps({"errors": [{"status": "400", "code": "40005"}]})))
+
+    items, crawler = await crawl_items(AppleAppStoreSpider, base_settings(server),
+                                       app_id=APP_ID, route="web")
+
+    assert reviews_of(items) == []
+    assert stat(crawler, "page_format_errors") == 1
+    assert stat(crawler, "failed") is True
     assert server.unmatched == []
 
 

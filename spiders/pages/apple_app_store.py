@@ -343,7 +343,8 @@ def _web_review(url: str, node: dict[str, Any], where: str) -> dict[str, Any]:
         if body is not None and not isinstance(body, str):
             raise PageFormatError(url, f"{where}.attributes.developerResponse.body is not text")
         reply_text = _text_or_none(body)
-        reply_at = _date(url, reply.get("modified"), f"{where}.attributes.developerResponse.modified")
+        reply_at = _date(url, reply.get("modified"),
+                         f"{where}.attributes.developerResponse.modified")
     return {
         "review_id": str(review_id),
         "rating": _stars(url, attrs_.get("rating"), f"{where}.attributes.rating"),

@@ -84,6 +84,7 @@ TRUNCATED_RETRIES = 2
 """How often a cut-off body is fetched again before it counts as a page format error."""
 
 _COUNTRY = re.compile(r"[a-z]{2}")
+_OWN_META = frozenset({"target", "page", "empty_retries", "truncated_retries"})
 
 # The web API answers a browser's XHR; a JSON Accept header is what the site itself sends.
 _JSON_HEADERS = {"Accept": "application/json"}
@@ -98,11 +99,11 @@ class AppleAppStoreParams(CommonParams):
     """``-a`` arguments of the Apple App Store spider (and the ``apple_app_store`` config table)."""
 
     app_id: str = pydantic.Field(pattern=r"^[0-9]{1,15}$")
-    """Numeric App Store id: the digits after ``id`` in ``apps.apple.com/us/app/<slug>/id<digits>``."""
+    """Numeric App Store id: the digits after ``id`` in ``apps.apple.com/us/app/<slug>/id<N>``."""
     countries: list[str] = pydantic.Field(default_factory=lambda: ["us"], min_length=1)
     """Storefronts, ISO 3166 alpha-2 (``"us,gb"`` on the command line); each is one target."""
     route: Literal["rss", "web"] = "rss"
-    """``rss``: the RSS feed (500 newest per storefront). ``web``: apps.apple.com web API (deeper)."""
+    """``rss``: the RSS feed (500 newest per storefront); ``web``: the apps.apple.com web API."""
 
     @pydantic.field_validator("app_id", mode="before")
     @classmethod
@@ -383,11 +384,15 @@ class AppleAppStoreSpider(ReviewSpider):
 
     @staticmethod
     def _again(response: Response, **meta: Any) -> scrapy.Request:
-        """The same request once more (not filtered as a duplicate, HTTP retry count reset)."""
+        """The same request once more (not filtered as a duplicate, HTTP retry count reset).
+
+        Only the spider's own meta keys are carried over: Scrapy's (``retry_times``,
+        ``download_latency``, ...) describe the previous download, not this one.
+        """
         request = response.request
         assert request is not None
-        new_meta = {k: v for k, v in request.meta.items() if k != "retry_times"}
-        return request.replace(dont_filter=True, meta={**new_meta, **meta})
+        own = {k: v for k, v in request.meta.items() if k in _OWN_META}
+        return request.replace(dont_filter=True, meta={**own, **meta})
 
     def _fail(self, target: str, kind: str, message: str, *args: Any) -> None:
         """Log an error for ``target``, count it, and mark the crawl failed (exit non-zero)."""
