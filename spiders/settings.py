@@ -19,6 +19,7 @@ REVIEWGAP_TRUSTPILOT_BASE                 https://www.trustpilot.com     Trustpi
 REVIEWGAP_CONTACT                         (empty)                        put into the User-Agent
 REVIEWGAP_MAX_PAGES                       0 (no limit beyond source's)   pages per target at most
 REVIEWGAP_EMPTY_FEED_RETRIES              3                              re-asks of an empty-but-rated Apple feed
+REVIEWGAP_FORMAT_RETRIES                  2                              re-asks of a truncated/malformed page
 REVIEWGAP_BACKOFF_BASE                    2.0                            seconds; doubled each retry, capped below
 REVIEWGAP_BACKOFF_MAX                     120.0                          seconds
 ========================================  =============================  ==========================================
@@ -39,6 +40,7 @@ REVIEWGAP_TRUSTPILOT_BASE = "https://www.trustpilot.com"
 REVIEWGAP_CONTACT = ""
 REVIEWGAP_MAX_PAGES = 0
 REVIEWGAP_EMPTY_FEED_RETRIES = 3
+REVIEWGAP_FORMAT_RETRIES = 2
 REVIEWGAP_BACKOFF_BASE = 2.0
 REVIEWGAP_BACKOFF_MAX = 120.0
 
