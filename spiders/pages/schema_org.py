@@ -52,7 +52,8 @@ class Problem:
     """Something on the page that could not be read; the spider logs and counts it by ``kind``."""
 
     kind: str
-    """Stat key: ``bad_rating``, ``bad_date``, ``empty_review``, ``broken_markup``, ``duplicate``."""
+    """Stat key: ``bad_rating``, ``bad_date``, ``empty_review``, ``broken_markup``, ``duplicate``.
+    """
     message: str
     """Human-readable, names the URL and the field."""
 

@@ -55,7 +55,7 @@ class TrustpilotParams(CommonParams):
     """``-a`` arguments of the ``trustpilot`` spider."""
 
     domain: str
-    """The company's domain as Trustpilot names it: ``bt.com`` for ``trustpilot.com/review/bt.com``."""
+    """The company's domain as Trustpilot names it (``bt.com`` for ``/review/bt.com``)."""
     languages: str = "all"
     """``all`` or one ISO 639-1 code (``en``): Trustpilot's language filter."""
     sort: Literal["recency"] = "recency"
