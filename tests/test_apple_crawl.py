@@ -402,7 +402,8 @@ async def test_web_route_follows_next_and_keeps_replies(server: LocalServer) -> 
     asked = [r for r in server.requests if r.path == WEB]
     assert [r.query["offset"][0] for r in asked] == ["0", "20", "40"]
     # The spider puts back what Apple's relative `next` leaves out, and asks for JSON.
-    assert all(r.query["platform"] == ["web"] and r.query["sort"] == ["recent"] for r in asked)
+    assert all(r.query["platform"] == ["web"] for r in asked)
+    assert all(r.query["sort"] == ["recent"] and r.query["limit"] == ["20"] for r in asked)
     assert all(r.headers["accept"].startswith("application/json") for r in asked)
     reviews = reviews_of(items)
     assert len(reviews) == 45

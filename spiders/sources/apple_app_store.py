@@ -348,8 +348,9 @@ class AppleAppStoreSpider(ReviewSpider):
     def _web_next_url(self, response: Response, target: str, next_path: str | None) -> str | None:
         """The absolute URL of the web API's ``next`` (relative to the API's ``/v1`` root).
 
-        ``platform=web`` and ``sort=recent`` are added back because ``next`` omits them and
-        the proxy refuses requests without ``platform`` (and would sort by helpfulness).
+        ``platform=web``, ``sort=recent`` and ``limit`` are added back because ``next`` omits
+        them: the proxy refuses requests without ``platform``, would sort by helpfulness
+        without ``sort`` and fall back to its default page size without ``limit``.
         """
         if next_path is None:
             return None
@@ -363,6 +364,7 @@ class AppleAppStoreSpider(ReviewSpider):
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         query.setdefault("platform", "web")
         query.setdefault("sort", "recent")
+        query.setdefault("limit", str(WEB_PAGE_SIZE))
         url = f"{self.setting('REVIEWGAP_APPLE_WEB_BASE')}{path}?{urlencode(query)}"
         if url in state.seen_next or url == response.url:
             raise PageFormatError(response.url, f"next {next_path!r} repeats an earlier page")
