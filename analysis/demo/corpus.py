@@ -206,6 +206,18 @@ class _AppGenerator:
         weights = [1.0 + 0.04 * i for i in range(len(starts))]  # slowly growing audience
         if jump:
             weights[-1] *= truth.JUMP_VOLUME_FACTOR
+        for g in truth.GAPS:
+            if g.kind != "bad_release" or g.product != self.app.key:
+                continue
+            versions = [r.version for r in self.releases]
+            if g.version not in versions:
+                raise ValueError(f"gap {g.gap_id}: {self.app.key} never releases {g.version}")
+            i = versions.index(g.version)
+            first = self.releases[i].released
+            last = self.releases[i + 1].released if i + 1 < len(versions) else starts[-1]
+            for m, month_start in enumerate(starts):
+                if month_start <= last and _month_end(month_start) >= first:
+                    weights[m] *= truth.BAD_RELEASE_VOLUME_FACTOR
         raw = [total * w / sum(weights) for w in weights]
         counts = [int(x) for x in raw]
         # Hand the rounding remainder to the months with the largest fractions: total is exact.

@@ -260,7 +260,7 @@ GAPS: tuple[PlantedGap, ...] = (
         rate=0.45,
         baseline=BASE_COMPLAINT["reliability"],
         version="3.6.0",
-        description="Scribbet 3.6.0 crashed on launch for many users until 3.6.1 fixed it.",
+        description="Scribbet 3.6.0 crashed on launch for many users until 3.7.0 fixed it.",
     ),
 )
 
@@ -332,16 +332,16 @@ def switching(product: str) -> PlantedGap | None:
 RELEASE_EVERY_DAYS = 42
 """A new minor version every six weeks."""
 
-HOTFIX_AFTER_DAYS = 16
-"""The bad release's fix (patch .1) ships this many days after it."""
+BAD_RELEASE_VOLUME_FACTOR = 1.6
+"""Months the bad release is current in bring this many times the usual reviews (angry users
+write), so that the version has enough reviews for the report's minimum sample."""
 
 
 def releases(demo_app: DemoApp, start: date, end: date) -> list[Release]:
     """The app's releases from a month before ``start`` to ``end``, oldest first.
 
     Minor versions every :data:`RELEASE_EVERY_DAYS`, staggered per app so that releases do not
-    all land on the same day; the bad release (gap ``f``) gets a patch release after
-    :data:`HOTFIX_AFTER_DAYS`.
+    all land on the same day (the bad release of gap ``f`` is one of them; the next fixes it).
     """
     from datetime import timedelta
 
@@ -349,12 +349,9 @@ def releases(demo_app: DemoApp, start: date, end: date) -> list[Release]:
     day = start - timedelta(days=30 - offset)
     out: list[Release] = []
     minor = 0
-    bad = {g.version for g in GAPS if g.kind == "bad_release" and g.product == demo_app.key}
     while day <= end:
         version = f"{demo_app.major}.{minor}.0"
         out.append(Release(version, day))
-        if version in bad:
-            out.append(Release(f"{demo_app.major}.{minor}.1", day + timedelta(days=HOTFIX_AFTER_DAYS)))
         minor += 1
         day += timedelta(days=RELEASE_EVERY_DAYS)
     return out
