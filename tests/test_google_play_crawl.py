@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,8 @@ async def test_real_page1_token_real_page2_and_details(server: LocalServer,
         ("UsvDTd", PKG, 2, 150, "en", "us")] * 2
     assert [q.token for q in queries] == [None, raw1[1][1]]
     got = reviews(items)
-    assert len(got) == 300 and len({r["review_id"] for r in got}) == 300
+    assert len(got) == 300
+    assert len({r["review_id"] for r in got}) == 300
     assert [r["review_id"] for r in got] == [a[0] for a in raw1[0] + raw2[0]]
     assert {r["target"] for r in got} == {f"google_play:{PKG}:en-us"}
     assert all(r["language"] == "en" and r["country"] == "us" for r in got)
@@ -107,7 +109,6 @@ async def test_real_page1_token_real_page2_and_details(server: LocalServer,
     assert sum(1 for r in got if r["reply_text"]) == sum(1 for a in raw1[0] + raw2[0] if a[7])
     assert all(type(r["rating"]) is int and 1 <= r["rating"] <= 5 for r in got)
     first = got[0]
-    from datetime import UTC, datetime
     assert first["published_at"] == datetime.fromtimestamp(raw1[0][0][5][0], UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     assert first["fetched_at"] == "2026-11-01T00:00:00Z"
@@ -134,7 +135,8 @@ async def test_full_paging_until_the_token_runs_out(server: LocalServer) -> None
     server.route("GET", DETAILS_PATH, minimal_details())
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
 
-    assert server.unmatched == [] and endpoint.problems == []
+    assert server.unmatched == []
+    assert endpoint.problems == []
     assert [q.token for q in endpoint.queries] == [None, "tok-150", "tok-300"]
     assert [r["review_id"] for r in reviews(items)] == [a[0] for a in corpus]
     assert sum(1 for r in reviews(items) if r["reply_text"]) == sum(1 for a in corpus if a[7])
@@ -164,7 +166,6 @@ async def test_stops_at_the_first_page_holding_a_known_id(server: LocalServer,
 async def test_since_stops_paging_and_skips_older_reviews(server: LocalServer) -> None:
     corpus = make_corpus(1000, step=3600)
     cutoff_seconds = corpus[200][5][0]
-    from datetime import UTC, datetime
     since = datetime.fromtimestamp(cutoff_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     endpoint = PlayReviewsEndpoint(corpus)
     server.route("POST", RPC_PATH, endpoint)
@@ -207,7 +208,8 @@ async def test_play_data_error_is_retried_with_the_same_token(server: LocalServe
     server.route("GET", DETAILS_PATH, minimal_details())
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
 
-    assert server.unmatched == [] and endpoint.problems == []
+    assert server.unmatched == []
+    assert endpoint.problems == []
     assert [q.token for q in endpoint.queries] == [None] + ["tok-150"] * 3 + ["tok-300"]
     assert [r["review_id"] for r in reviews(items)] == [a[0] for a in corpus]
     assert stat(crawler, "errors/play_data_error") == 2
@@ -252,10 +254,12 @@ async def test_429_and_503_are_retried(server: LocalServer) -> None:
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
 
     assert server.unmatched == []
-    assert server.count(RPC_PATH, "POST") == 4 and server.count(DETAILS_PATH, "GET") == 2
+    assert server.count(RPC_PATH, "POST") == 4
+    assert server.count(DETAILS_PATH, "GET") == 2
     assert [r["review_id"] for r in reviews(items)] == [a[0] for a in corpus]
     assert len([i for i in items if i["kind"] == "app_meta"]) == 1
-    assert stat(crawler, "errors/http_429") == 1 and stat(crawler, "errors/http_503") == 2
+    assert stat(crawler, "errors/http_429") == 1
+    assert stat(crawler, "errors/http_503") == 2
     assert stat(crawler, "failed") is None
 
 
@@ -268,7 +272,8 @@ async def test_30_percent_faults_still_collect_every_review_once(server: LocalSe
     server.route("GET", DETAILS_PATH, minimal_details())
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
 
-    assert server.unmatched == [] and endpoint.problems == []
+    assert server.unmatched == []
+    assert endpoint.problems == []
     injected = Counter(endpoint.injected)
     assert set(injected) == set(PlayReviewsEndpoint.FAULTS), injected
     assert 0.2 < len(endpoint.injected) / len(endpoint.queries) < 0.45
@@ -305,7 +310,8 @@ async def test_empty_page_after_a_token_is_a_layout_change(server: LocalServer) 
 
     assert server.unmatched == []
     assert len(reviews(items)) == 150
-    assert stat(crawler, "page_format_errors") == 1 and stat(crawler, "failed") is True
+    assert stat(crawler, "page_format_errors") == 1
+    assert stat(crawler, "failed") is True
 
 
 @scrapy.utils.defer.deferred_f_from_coro_f
@@ -314,9 +320,12 @@ async def test_empty_payload_on_the_first_page_is_no_reviews(server: LocalServer
     server.route("GET", DETAILS_PATH, minimal_details())
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
 
-    assert server.unmatched == [] and server.count(RPC_PATH, "POST") == 1
-    assert reviews(items) == [] and len(items) == 1  # the app_meta item only
-    assert stat(crawler, "failed") is None and stat(crawler, "page_format_errors") is None
+    assert server.unmatched == []
+    assert server.count(RPC_PATH, "POST") == 1
+    assert reviews(items) == []
+    assert len(items) == 1
+    assert stat(crawler, "failed") is None
+    assert stat(crawler, "page_format_errors") is None
 
 
 @scrapy.utils.defer.deferred_f_from_coro_f
@@ -326,7 +335,8 @@ async def test_a_page_with_no_new_ids_stops_the_loop(server: LocalServer) -> Non
     server.route("GET", DETAILS_PATH, minimal_details())
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
 
-    assert server.unmatched == [] and server.count(RPC_PATH, "POST") == 2
+    assert server.unmatched == []
+    assert server.count(RPC_PATH, "POST") == 2
     assert len(reviews(items)) == 150
     assert stat(crawler, f"google_play:{GEN}:en-us/stopped_no_new_ids") == 1
 
@@ -336,8 +346,10 @@ async def test_details_404_fails_the_target(server: LocalServer) -> None:
     server.route("POST", RPC_PATH, Resp(200, empty_body()))
     server.route("GET", DETAILS_PATH, Resp(404, b"not found", content_type="text/html"))
     items, crawler = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN)
-    assert server.unmatched == [] and items == []
-    assert stat(crawler, "errors/http_404") == 1 and stat(crawler, "failed") is True
+    assert server.unmatched == []
+    assert items == []
+    assert stat(crawler, "errors/http_404") == 1
+    assert stat(crawler, "failed") is True
 
 
 # -- cookies and targets -----------------------------------------------------------------------
@@ -354,7 +366,8 @@ async def test_nid_cookie_is_sent_back_per_target(server: LocalServer) -> None:
     items, _ = await crawl_items(GooglePlaySpider, settings_for(server), package=GEN,
                                  langs="en,FR", countries="us")
 
-    assert server.unmatched == [] and endpoint.problems == []
+    assert server.unmatched == []
+    assert endpoint.problems == []
     by_lang: dict[str | None, list[PlayQuery]] = {}
     for q in endpoint.queries:
         by_lang.setdefault(q.hl, []).append(q)
@@ -403,7 +416,8 @@ def test_standalone_scrapy_crawl_writes_jsonl(server: LocalServer, tmp_path: Pat
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert server.unmatched == [] and len(endpoint.queries) == 2
+    assert server.unmatched == []
+    assert len(endpoint.queries) == 2
     assert sorted(r["review_id"] for r in rows if r["kind"] == "review") == sorted(
         a[0] for a in corpus)
     assert [r["name"] for r in rows if r["kind"] == "app_meta"] == ["Notes"]

@@ -1,4 +1,4 @@
-"""Crawl stage, Google Play spider: navigation only (parsing is in :mod:`spiders.pages.google_play`).
+"""Crawl stage, Google Play spider: navigation only (parsing: :mod:`spiders.pages.google_play`).
 
 In: ``-a package=<app id>`` plus ``langs``/``countries`` and the common arguments (``product``,
 ``since``, ``known_ids``, ``max_pages``). Out: review items and one ``app_meta`` item per target

@@ -22,7 +22,9 @@ import attrs
 from tests.support.server import Req, Resp
 
 RPC = "UsvDTd"
-PLAY_DATA_ERROR = "type.googleapis.com/wireless.android.finsky.boq.web.data.store.error.PlayDataError"
+PLAY_DATA_ERROR = (
+    "type.googleapis.com/wireless.android.finsky.boq.web.data.store.error.PlayDataError"
+)
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z: newest generated review
 
 
