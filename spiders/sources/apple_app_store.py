@@ -86,8 +86,8 @@ TRUNCATED_RETRIES = 2
 _COUNTRY = re.compile(r"[a-z]{2}")
 _OWN_META = frozenset({"target", "page", "empty_retries", "truncated_retries"})
 
-# The web API answers a browser's XHR; a JSON Accept header is what the site itself sends.
 _JSON_HEADERS = {"Accept": "application/json"}
+# The web API answers the App Store site's own XHRs: send what a browser sends there.
 _WEB_HEADERS = {
     "Accept": "application/json, text/plain, */*",
     "Accept-Language": "en-US,en;q=0.9",
