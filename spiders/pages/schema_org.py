@@ -27,6 +27,7 @@ from urllib.parse import urljoin
 
 import attrs
 import extruct
+from cssselect import SelectorError
 from extruct.utils import parse_xmldom_html
 from lxml import etree
 from parsel import Selector
@@ -414,10 +415,12 @@ def next_page_url(url: str, body: bytes | str, selector: str) -> str | None:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         found = Selector(text=text).css(selector)
-    except ValueError as exc:  # cssselect's SelectorError is a ValueError
+    except (SelectorError, ValueError) as exc:
         raise PageFormatError(
             url, f"next_selector {selector!r} is not a CSS selector ({exc})"
         ) from exc
+    except etree.LxmlError as exc:
+        raise PageFormatError(url, f"body is not HTML ({_short(exc)})") from exc
     for element in found:
         href = element.attrib.get("href") or element.css("a::attr(href)").get()
         if href and not href.strip().startswith("#"):
