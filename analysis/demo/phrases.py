@@ -185,7 +185,7 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "support": {
         "complaint": (
-            "Customer support never answered my emails.",
+            "Customer support never replied to any of my emails.",
             "I contacted support three times over {duration} and got nothing but canned replies.",
             "There is no way to reach a human, the help center is useless.",
             "Support closed my ticket without fixing anything.",
@@ -264,11 +264,11 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "Too basic for real work, no {feature} and no {feature2}.",
         ),
         "praise": (
-            "The {feature} is brilliant.",
+            "Having {feature} is brilliant.",
             "Packed with useful features like {feature} and {feature2}.",
             "{feature} alone makes it worth it.",
             "It has every feature I need for my {items}.",
-            "The new {feature} is exactly what I was missing.",
+            "Getting {feature} was exactly what I was missing.",
         ),
         "request": (
             "Please add {feature}.",
@@ -305,7 +305,7 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "updates": {
         "complaint": (
-            "The latest update ruined the app.",
+            "This latest update wrecked the whole app for me.",
             "Every update changes the layout for no reason.",
             "No updates in months, it feels abandoned by the developers.",
             "Since version {version} things got worse, please roll back.",
@@ -377,7 +377,7 @@ CLOSERS: dict[str, tuple[str, ...]] = {
 }
 
 SWITCH_AWAY: tuple[str, ...] = (
-    "I'm moving my {items} to {other}, at least their sync works.",
+    "I'm moving to {other} with all my {items}, at least their sync works.",
     "Switching to {other} because I can't trust this sync anymore.",
     "After losing {items} twice I switched to {other}.",
 )
@@ -386,7 +386,7 @@ SWITCH_AWAY: tuple[str, ...] = (
 SWITCH_FROM: tuple[str, ...] = (
     "I switched from {other} because it kept losing my {items}, and sync here just works.",
     "Came over from {other} after its sync failed me one time too many.",
-    "Moved all my {items} from {other} and every device stays in sync now.",
+    "Moved over from {other} with all my {items}, and every device stays in sync now.",
 )
 """Said in a review of the app people move to; ``{other}`` is the app they left."""
 
