@@ -141,6 +141,10 @@ async def test_full_paging_until_the_token_runs_out(server: LocalServer) -> None
     assert [r["review_id"] for r in reviews(items)] == [a[0] for a in corpus]
     assert sum(1 for r in reviews(items) if r["reply_text"]) == sum(1 for a in corpus if a[7])
     assert stat(crawler, "failed") is None
+    # The minimal details page has JSON-LD only: no data block, no review count, no histogram.
+    assert stat(crawler, "warnings/google_play_details") == 3
+    (meta,) = [i for i in items if i["kind"] == "app_meta"]
+    assert (meta["average_rating"], meta["rating_count"], meta["review_count"]) == (3.5, 1200, None)
 
 
 @scrapy.utils.defer.deferred_f_from_coro_f
@@ -236,7 +240,7 @@ async def test_play_data_error_forever_fails_the_target_not_ends_it(server: Loca
     assert len(reviews(items)) == 150
     assert stat(crawler, "errors/play_data_error") == 3
     assert stat(crawler, "errors/play_data_error_gave_up") == 1
-    assert stat(crawler, f"google_play:{GEN}:en-us/errors/fetch") == 1
+    assert stat(crawler, f"google_play:{GEN}:en-us/errors/play_data_error") == 1
     assert stat(crawler, "failed") is True
 
 
@@ -261,6 +265,21 @@ async def test_429_and_503_are_retried(server: LocalServer) -> None:
     assert stat(crawler, "errors/http_429") == 1
     assert stat(crawler, "errors/http_503") == 2
     assert stat(crawler, "failed") is None
+
+
+@scrapy.utils.defer.deferred_f_from_coro_f
+async def test_503_after_every_retry_fails_the_target(server: LocalServer) -> None:
+    server.route("POST", RPC_PATH, Resp(503, b"", content_type="text/plain"))
+    server.route("GET", DETAILS_PATH, minimal_details())
+    items, crawler = await crawl_items(GooglePlaySpider, settings_for(server, RETRY_TIMES=1),
+                                       package=GEN)
+
+    assert server.unmatched == []
+    assert server.count(RPC_PATH, "POST") == 2
+    assert reviews(items) == []
+    assert stat(crawler, "errors/http_503") == 2  # each answer once, by the retry middleware
+    assert stat(crawler, f"google_play:{GEN}:en-us/errors/http_503") == 1
+    assert stat(crawler, "failed") is True
 
 
 @scrapy.utils.defer.deferred_f_from_coro_f
@@ -349,6 +368,7 @@ async def test_details_404_fails_the_target(server: LocalServer) -> None:
     assert server.unmatched == []
     assert items == []
     assert stat(crawler, "errors/http_404") == 1
+    assert stat(crawler, f"google_play:{GEN}:en-us/errors/http_404") == 1
     assert stat(crawler, "failed") is True
 
 

@@ -199,8 +199,8 @@ class GooglePlaySpider(ReviewSpider):
         limit = self.settings.getint("RETRY_TIMES", 5)
         if state.rpc_retries >= limit:
             self.count("errors/play_data_error_gave_up")
-            self.fail(state.target, f"page {state.page_no}: error envelope after "
-                                    f"{state.rpc_retries} retries: {err}")
+            self.fail(state.target, "play_data_error", f"page {state.page_no}: error envelope "
+                      f"after {state.rpc_retries} retries: {err}")
             return None
         base = self.settings.getfloat("REVIEWGAP_BACKOFF_BASE", 2.0)
         cap = self.settings.getfloat("REVIEWGAP_BACKOFF_MAX", 120.0)
@@ -251,15 +251,17 @@ class GooglePlaySpider(ReviewSpider):
         state: PageState = request.meta["gp"]
         if failure.check(HttpError):
             status = failure.value.response.status
-            what = f"HTTP {status}"
-            self.count(f"errors/http_{status}")
+            kind, what = f"http_{status}", f"HTTP {status}"
+            # The retry middleware already counted each answer of a retryable status.
+            if status not in {int(c) for c in self.settings.getlist("RETRY_HTTP_CODES")}:
+                self.count(f"errors/{kind}")
         else:
-            what = f"{type(failure.value).__name__}: {failure.value}"
-        self.fail(state.target, f"{request.method} {request.url} failed: {what}")
+            kind, what = type(failure.value).__name__, f"{failure.value!r}"
+        self.fail(state.target, kind, f"{request.method} {request.url} failed: {what}")
 
-    def fail(self, target: str, message: str) -> None:
-        """Log, count under ``reviewgap/<target>/errors/fetch`` and mark the crawl failed."""
+    def fail(self, target: str, kind: str, message: str) -> None:
+        """Log, count ``reviewgap/<target>/errors/<kind>`` and mark the crawl failed."""
         self.logger.error("%s: %s", target, message)
-        self.count(f"{target}/errors/fetch")
+        self.count(f"{target}/errors/{kind}")
         if self.crawler and self.crawler.stats:
             self.crawler.stats.set_value("reviewgap/failed", True)
