@@ -119,10 +119,12 @@ def our_gaps(gaps: pd.DataFrame, ours: str | None) -> pd.DataFrame:
     sorted by the larger excess complaint rate first.
     """
     if gaps.empty:
-        return gaps.assign(diff_market=[], diff_best=[], best=[])
+        return gaps.assign(diff_market=[], diff_best=[], best=[], rate_ref_best=[],
+                           p_adj_best=[])
     if ours is None:
         worse = gaps.loc[gaps["worse"]]
-        return (worse.assign(diff_market=worse["diff"], diff_best=np.nan, best="")
+        return (worse.assign(diff_market=worse["diff"], diff_best=np.nan, best="",
+                             rate_ref_best=np.nan, p_adj_best=np.nan)
                 .sort_values(["diff", "product", "need"], ascending=[False, True, True])
                 .reset_index(drop=True))
     market = gaps.loc[gaps["comparator"] == "market"].set_index("need")

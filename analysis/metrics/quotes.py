@@ -51,22 +51,23 @@ def pick_quotes(
 
     With ``need=None`` the pool is the product's reviews themselves (by review sentiment).
     """
-    info = reviews[["uid", "title", "text", "url", "source", "published_at", "helpful_count",
-                    "rating", "sentiment", "sentiment_score"]]
+    cols = ["uid", "title", "text", "url", "source", "published_at", "helpful_count", "rating",
+            "sentiment", "sentiment_score"]
     if need is None:
-        pool = info.assign(product=reviews["product"], need="", sentence="",
-                           negative=reviews["sentiment"].eq("negative"))
-        if product is not None:
-            pool = pool.loc[pool["product"] == product]
+        pool = reviews if product is None else reviews.loc[reviews["product"] == product]
+        pool = pool[[*cols, "product"]].assign(need="", sentence="",
+                                               negative=pool["sentiment"].eq("negative"))
         if not negative:
             pool = pool.loc[pool["sentiment"].eq("positive")]
     else:
         pool = needs.loc[needs["need"] == need]
         if product is not None:
             pool = pool.loc[pool["product"] == product]
+        pool = pool.loc[pool["negative"] == negative]
+        # Narrow the review columns to the pool first: a merge over 50k reviews per cell is slow.
+        info = reviews.loc[reviews["uid"].isin(pool["uid"]), cols[:-2]]
         pool = pool[["uid", "product", "need", "sentence", "negative", "sentiment_score"]].merge(
-            info.drop(columns=["rating", "sentiment_score", "sentiment"]), on="uid").merge(
-            reviews[["uid", "rating"]], on="uid")
+            info, on="uid")
     pool = pool.loc[pool["negative"] == negative]
     if pool.empty or k == 0:
         return pd.DataFrame(columns=QUOTE_COLUMNS)

@@ -6,7 +6,7 @@ reviews, classifications, mentions, themes, app_meta and a run; and a matching c
 Every text here is generated from templates written for this project (no third-party review
 text). Planted facts the tests check:
 
-* ``acme`` (ours) fails ``sync`` far more often than every rival (a gap vs market and best);
+* ``acme`` (ours) fails ``sync_data`` far more often than every rival (a gap vs market and best);
 * every product fails ``pricing`` (white space: mostly negative, costs stars everywhere);
 * ``support`` gets worse for ``acme`` in the last month only (a trend);
 * theme ``1`` ("dark mode") appears mostly in the last months (emerging);
@@ -35,15 +35,15 @@ PRODUCTS: dict[str, tuple[str, list[str]]] = {
     "flux": ("Flux Jot", []),
 }
 
-NEEDS = ("reliability", "performance", "pricing", "sync", "support", "mobile_deposit")
+NEEDS = ("reliability", "performance", "pricing", "sync_data", "support", "mobile_deposit")
 
 # Probability a review mentions the need, and that a mention is negative, per product.
-MENTION = {"reliability": 0.20, "performance": 0.15, "pricing": 0.18, "sync": 0.16,
+MENTION = {"reliability": 0.20, "performance": 0.15, "pricing": 0.18, "sync_data": 0.16,
            "support": 0.10, "mobile_deposit": 0.05}
-NEGATIVE = {"reliability": 0.35, "performance": 0.40, "pricing": 0.75, "sync": 0.25,
+NEGATIVE = {"reliability": 0.35, "performance": 0.40, "pricing": 0.75, "sync_data": 0.25,
             "support": 0.35, "mobile_deposit": 0.40}
-PLANTED = {("acme", "sync"): 0.85, ("bolt", "reliability"): 0.70}
-COST = {"reliability": 1.2, "performance": 0.8, "pricing": 1.0, "sync": 1.3, "support": 0.9,
+PLANTED = {("acme", "sync_data"): 0.85, ("bolt", "reliability"): 0.70}
+COST = {"reliability": 1.2, "performance": 0.8, "pricing": 1.0, "sync_data": 1.3, "support": 0.9,
         "mobile_deposit": 0.7}
 
 SENTENCES = {
@@ -57,9 +57,9 @@ SENTENCES = {
     ("pricing", True): ["The subscription is far too expensive for what it does.",
                         "They doubled the price without warning."],
     ("pricing", False): ["Fair price for what you get.", "The free tier is generous."],
-    ("sync", True): ["Sync between my phone and laptop keeps failing.",
+    ("sync_data", True): ["Sync between my phone and laptop keeps failing.",
                      "Notes written offline never sync back."],
-    ("sync", False): ["Sync across devices just works.", "My notes appear everywhere at once."],
+    ("sync_data", False): ["Sync across devices just works.", "My notes appear everywhere at once."],
     ("support", True): ["Support never answered my ticket.", "Waited two weeks for a reply."],
     ("support", False): ["Support fixed my issue the same day.", "Helpful and quick support."],
     ("mobile_deposit", True): ["Scanning a cheque to deposit fails every time.",
@@ -76,7 +76,10 @@ def write_config(folder: Path, *, ours: str | None = "acme", products: list[str]
     lines = ['[project]', 'name = "Synthetic notes market"', 'workspace = "ws"']
     if templates:
         lines.append(f'templates = "{templates}"')
-    lines += ["", "[report]", f"min_sample = {min_sample}", extra, ""]
+    lines += ["", "[report]", f"min_sample = {min_sample}", extra, "",
+              "[[needs.custom]]", 'id = "mobile_deposit"', 'label = "Mobile check deposit"',
+              'description = "Depositing a cheque by photographing it in the app."',
+              'examples = ["Scanning a cheque to deposit fails."]', ""]
     for key in keys:
         name, aliases = PRODUCTS.get(key, (key.replace("_", " ").title(), []))
         lines += ["[[products]]", f'key = "{key}"', f'name = "{name}"',
