@@ -284,23 +284,24 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "content": {
         "complaint": (
-            "The template library is tiny and the planner layouts look outdated.",
-            "Most of the built-in templates and sticker packs are low quality.",
-            "The sample notebooks and fonts haven't changed in years.",
-            "The guides and tutorials inside the app are out of date.",
+            "The handwriting recognition turns my words into gibberish.",
+            "Voice memo transcriptions are full of mistakes.",
+            "The AI summaries of my {items} are inaccurate and miss the point.",
+            "Search in scanned images reads the text wrong, the OCR is way off.",
+            "The spell checker keeps changing correct words into wrong ones.",
         ),
         "praise": (
-            "Gorgeous templates and planner layouts.",
-            "The built-in template gallery saves me so much time.",
-            "Lovely fonts, covers and paper styles to choose from.",
+            "Handwriting recognition is impressively accurate.",
+            "The transcriptions of my voice memos are spot on.",
+            "The AI summaries of long {items} are surprisingly accurate.",
         ),
         "request": (
-            "Please add more templates for meeting notes and planners.",
-            "More paper styles and fonts would be nice.",
+            "Please improve the accuracy of handwriting recognition.",
+            "Better transcription quality for voice memos would be great.",
         ),
         "question": (
-            "Where do I find the new templates?",
-            "Can I import my own paper templates?",
+            "Why is the text recognition so inaccurate with my handwriting?",
+            "Can I correct the transcription when it gets words wrong?",
         ),
     },
     "updates": {
@@ -349,7 +350,8 @@ TITLES: dict[str, dict[str, tuple[str, ...]]] = {
                       "praise": ("Easy sign in",)},
     "features": {"complaint": ("Missing features", "Too basic"),
                  "praise": ("Great features", "Does everything")},
-    "content": {"complaint": ("Dated templates",), "praise": ("Beautiful templates",)},
+    "content": {"complaint": ("Inaccurate transcription", "Recognition is poor"),
+                "praise": ("Accurate recognition",)},
     "updates": {"complaint": ("Bad update", "Update broke it"),
                 "praise": ("Keeps getting better",)},
 }
