@@ -26,7 +26,10 @@ from spiders.pages.schema_org import (
     parse_schema_org_page,
 )
 
-RECIPE = "jsonld_reviews/recipe-scrapers__realmomnutrition.com_easy-lemonade_recipe_jsonld_100reviews.html"
+RECIPE = (
+    "jsonld_reviews/"
+    "recipe-scrapers__realmomnutrition.com_easy-lemonade_recipe_jsonld_100reviews.html"
+)
 BOOK = "jsonld_reviews/extruct__schemaorg_example_Book_jsonld_Review_edgecases.html"
 PRODUCT = "other/extruct__schemaorg_example_Product_microdata_AggregateRating.html"
 APPLE = "other/mywork-dragon__legacy_2017_apps.apple.com_uber_us_app_page_microdata.html"
@@ -156,7 +159,7 @@ def test_legacy_getapp_microdata_review_rescaled(raw_fixtures: Path) -> None:
 
 @pytest.mark.parametrize("name", NO_MARKUP)
 def test_page_without_markup_is_a_format_error(raw_fixtures: Path, name: str) -> None:
-    with pytest.raises(PageFormatError, match="no schema.org Review or AggregateRating"):
+    with pytest.raises(PageFormatError, match=r"no schema\.org Review or AggregateRating"):
         _parse((raw_fixtures / name).read_bytes())
 
 
@@ -249,13 +252,16 @@ def test_same_review_in_json_ld_and_microdata_is_kept_once() -> None:
 
 def test_rdfa_reviews_and_aggregate() -> None:
     html = (
-        '<html><body><div vocab="https://schema.org/" typeof="Product"><span property="name">Gizmo</span>'
-        '<div property="aggregateRating" typeof="AggregateRating"><span property="ratingValue">8.2</span>'
+        '<html><body><div vocab="https://schema.org/" typeof="Product">'
+        '<span property="name">Gizmo</span>'
+        '<div property="aggregateRating" typeof="AggregateRating">'
+        '<span property="ratingValue">8.2</span>'
         '<meta property="bestRating" content="10"><span property="ratingCount">31</span></div>'
         '<div property="review" typeof="Review"><span property="name">Solid</span>'
         '<div property="reviewRating" typeof="Rating"><span property="ratingValue">9</span>'
         '<meta property="bestRating" content="10"><meta property="worstRating" content="0"></div>'
-        '<meta property="datePublished" content="2025-03-01"><p property="reviewBody">Syncs fast.</p>'
+        '<meta property="datePublished" content="2025-03-01">'
+        '<p property="reviewBody">Syncs fast.</p>'
         '<span property="author" typeof="Person"><span property="name">Somebody</span></span></div>'
         '<div property="review" typeof="Review"><span property="reviewBody">Second</span>'
         '<span property="reviewRating">3</span></div></div></body></html>'
@@ -305,7 +311,10 @@ def test_broken_json_ld_block_beside_a_good_one() -> None:
 
 
 def test_only_broken_json_ld_is_a_format_error_naming_it() -> None:
-    html = '<html><head><script type="application/ld+json">{"@type": "Review", "reviewBody": </script></head></html>'
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "Review", "reviewBody": '
+        "</script></head></html>"
+    )
     with pytest.raises(PageFormatError, match=r"JSON-LD block #1 is not valid JSON") as info:
         _parse(html)
     assert info.value.url == URL
@@ -406,7 +415,8 @@ _SAMPLE = _ld(
     }
 ).replace(
     "<p>x</p>",
-    '<div itemscope itemtype="https://schema.org/Review"><span itemprop="reviewBody">md</span></div>'
+    '<div itemscope itemtype="https://schema.org/Review">'
+    '<span itemprop="reviewBody">md</span></div>'
     '<a class="next" href="/p2">next</a>',
 )
 

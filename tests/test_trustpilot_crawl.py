@@ -275,8 +275,8 @@ async def test_unknown_domain_404_fails_the_target(server: LocalServer) -> None:
     assert server.unmatched == []
     assert items == []
     stats = _stats(crawler)
-    assert stats["reviewgap/errors/http_404"] == 1
-    assert stats["reviewgap/trustpilot:nobody.example:nobody.example/errors/http_404"] == 1
+    assert stats["reviewgap/errors/page_failed"] == 1
+    assert stats["reviewgap/trustpilot:nobody.example:nobody.example/errors/page_failed"] == 1
     assert stats["reviewgap/failed"] is True
 
 

@@ -422,7 +422,10 @@ def next_page_url(url: str, body: bytes | str, selector: str) -> str | None:
     except etree.LxmlError as exc:
         raise PageFormatError(url, f"body is not HTML ({_short(exc)})") from exc
     for element in found:
-        href = element.attrib.get("href") or element.css("a::attr(href)").get()
+        try:
+            href = element.attrib.get("href") or element.css("a::attr(href)").get()
+        except ValueError:  # lxml refuses attributes holding control characters
+            continue
         if href and not href.strip().startswith("#"):
             joined = _join(url, href)
             if joined is not None:

@@ -10,7 +10,7 @@ Each URL is one target, ``schema_org:<product>:<host>`` for a site's root page o
 ``schema_org:<product>:<host>-<hash of the path>`` for any other page; pages reached through
 ``next_selector`` belong to the target of the URL they started from.
 
-Standalone: ``scrapy crawl schema_org -a urls=https://a.example/p,https://b.example/q -O out.jsonl``.
+Standalone: ``scrapy crawl schema_org -a urls=https://a.example/p,https://b.example/q -O x.jsonl``.
 Parsing is in :mod:`spiders.pages.schema_org`; failures:
 
 * no markup at all, or no Review markup with ``expect_reviews``: ``PageFormatError`` via
@@ -18,7 +18,8 @@ Parsing is in :mod:`spiders.pages.schema_org`; failures:
 * AggregateRating only: the ``app_meta`` item, a warning and stat
   ``reviewgap/<target>/no_review_markup`` (many sites mark up only their average);
 * unreadable fields: a warning and stat ``reviewgap/<target>/problems/<kind>``;
-* HTTP errors after retries: ``reviewgap/errors/http_<status>`` and a failed crawl.
+* a page that cannot be fetched after retries: ``reviewgap/errors/page_failed`` (beside the
+  retry middleware's ``reviewgap/errors/http_<status>``), an error naming the URL, a failed crawl.
 """
 
 from __future__ import annotations
@@ -184,13 +185,14 @@ class SchemaOrgSpider(ReviewSpider):
         """A page could not be fetched even after the middleware's retries: the target failed."""
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(HttpError):
-            kind = f"http_{failure.value.response.status}"
             detail = f"HTTP {failure.value.response.status}"
         else:
-            kind, detail = "fetch", f"{type(failure.value).__name__}: {failure.value}"
+            detail = f"{type(failure.value).__name__}: {failure.value}"
         target = request.meta["target"]
         self.logger.error("%s: %s failed: %s", target, request.url, detail)
-        self.count(f"errors/{kind}")
-        self.count(f"{target}/errors/{kind}")
+        # The retry middleware already counted each status as errors/http_<status>; this
+        # counts the page given up on.
+        self.count("errors/page_failed")
+        self.count(f"{target}/errors/page_failed")
         if self.crawler and self.crawler.stats:
             self.crawler.stats.set_value("reviewgap/failed", True)

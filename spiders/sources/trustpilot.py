@@ -22,6 +22,8 @@ How it ends:
 * 429/5xx are retried by :class:`spiders.middlewares.BackoffRetryMiddleware` (``Retry-After``).
 * A page with neither ``__NEXT_DATA__`` nor Review JSON-LD is a format change:
   :class:`~spiders.pages.PageFormatError` through ``format_error``.
+* A page that cannot be fetched after retries (404 for an unknown domain, 5xx): stat
+  ``reviewgap/errors/page_failed``, an error naming the URL, ``reviewgap/failed``.
 """
 
 from __future__ import annotations
@@ -224,13 +226,15 @@ class TrustpilotSpider(ReviewSpider):
     def page_failed(self, failure: Failure) -> None:
         """A page could not be fetched even after the middleware's retries: the target failed."""
         request = failure.request  # type: ignore[attr-defined]
+        # The retry middleware already counted each retried status as errors/http_<status>;
+        # this counts the page given up on.
         if failure.check(HttpError):
             status = failure.value.response.status
             hint = " (no Trustpilot page for this domain?)" if status == 404 else ""
-            self._fail(f"http_{status}", "%s answered HTTP %d%s", request.url, status, hint)
+            self._fail("page_failed", "%s answered HTTP %d%s", request.url, status, hint)
         else:
             self._fail(
-                "fetch",
+                "page_failed",
                 "%s failed: %s: %s",
                 request.url,
                 type(failure.value).__name__,
