@@ -130,7 +130,7 @@ def our_gaps(gaps: pd.DataFrame, ours: str | None) -> pd.DataFrame:
     market = gaps.loc[gaps["comparator"] == "market"].set_index("need")
     best = gaps.loc[gaps["comparator"].str.startswith("best:")].set_index("need")
     both = market.join(best[["comparator", "rate_ref", "diff", "worse", "p_adj"]],
-                       rsuffix="_best", how="inner")
+                       suffixes=("", "_best"), how="inner")
     hit = both.loc[both["worse"] & both["worse_best"]]
     return (hit.reset_index()
             .assign(diff_market=hit["diff"].to_numpy(), diff_best=hit["diff_best"].to_numpy(),
