@@ -90,7 +90,7 @@ def main() -> None:
     lines += [
         "",
         f"Peak RSS of the demo process: {peak_mib:.0f} MiB.",
-        f"Classification throughput (reviews / classify seconds, run 1): "
+        "Classification throughput (reviews / classify seconds, run 1): "
         + (f"{n_reviews / runs[0]['classify']:.0f}/s." if runs[0].get("classify") else "n/a."),
         "",
         "`setup` = generate the corpus, start the server, write the config, import the stages.",

@@ -77,8 +77,10 @@ def test_sources_follow_each_apps_ids(corpus: DemoCorpus) -> None:
 
 def test_text_is_filled_english_and_not_empty(corpus: DemoCorpus) -> None:
     for r in corpus.reviews:
-        assert r.text and "{" not in r.text and "}" not in r.text, r.text
-        assert r.text[0].isupper() and r.text[-1] in ".!?", r.text
+        assert r.text, r
+        assert not set("{}") & set(r.text), r.text
+        assert r.text[0].isupper(), r.text
+        assert r.text[-1] in ".!?", r.text
         assert r.language == "en"
         assert (r.title is None) == (r.source == "google_play")
         assert r.statements
@@ -150,15 +152,18 @@ def _check_planted(c: DemoCorpus) -> None:
             assert abs(share - g.rate) < _tol(g.rate, len(last)), share
             assert before < g.baseline + 0.05
         elif g.kind == "switching":
-            assert g.product is not None and g.to_product is not None
+            assert g.product is not None
+            assert g.to_product is not None
             leaving = [r for r in c.by_product(g.product) if r.switch_to == g.to_product]
             assert len(leaving) >= 10
             name = truth.app(g.to_product).name
             assert all(name in r.text and r.has(g.need) for r in leaving)
             arriving = [r for r in c.by_product(g.to_product) if r.switch_from == g.product]
-            assert arriving and all(truth.app(g.product).name in r.text for r in arriving)
+            assert arriving
+            assert all(truth.app(g.product).name in r.text for r in arriving)
         elif g.kind == "bad_release":
-            assert g.product is not None and g.version is not None
+            assert g.product is not None
+            assert g.version is not None
             on = [r for r in c.by_product(g.product) if r.version == g.version]
             assert len(on) >= 30  # the report's default minimum sample
             share = c.complaint_share(g.product, g.need, version=g.version)

@@ -57,13 +57,15 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         cwd=REPO, env=env, capture_output=True, text=True, timeout=3600, check=False)
     assert proc.returncode == 0, (proc.stdout[-4000:], proc.stderr[-4000:])
     pdf = Path(proc.stdout.strip().splitlines()[-1])
-    assert pdf.suffix == ".pdf" and pdf.is_file(), proc.stdout[-2000:]
+    assert pdf.suffix == ".pdf", proc.stdout[-2000:]
+    assert pdf.is_file(), proc.stdout[-2000:]
     return DemoRun(out=out, pdf=pdf, tables=pdf.parent / "tables", stdout=proc.stdout)
 
 
 def _table(run: DemoRun, name: str) -> pd.DataFrame:
     path = run.tables / f"{name}.csv"
-    assert path.is_file(), f"the report wrote no {name}.csv (tables: {sorted(run.tables.glob('*.csv'))})"
+    written = sorted(p.name for p in run.tables.glob("*.csv"))
+    assert path.is_file(), f"the report wrote no {name}.csv (it wrote {written})"
     frame = pd.read_csv(path)
     for col in ("product", "from_product", "to_product"):
         if col in frame.columns:
@@ -108,7 +110,8 @@ def test_ours_lags_the_market_on_the_planted_need(demo_run: DemoRun) -> None:
     assert _flag(row["worse"]).iloc[0], row.T
     assert row["rate"].iloc[0] > row["rate_ref"].iloc[0]
     # And it is our worst gap: the largest significant excess over the market.
-    ours = gp.loc[(gp["product"] == g.product) & (gp["comparator"] == "market") & _flag(gp["worse"])]
+    ours = gp.loc[(gp["product"] == g.product) & (gp["comparator"] == "market")
+                  & _flag(gp["worse"])]
     assert ours.sort_values("diff", ascending=False)["need"].iloc[0] == g.need
 
 

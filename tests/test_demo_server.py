@@ -106,7 +106,8 @@ def test_apple_feed_shapes(corpus: DemoCorpus) -> None:
     entry = feed["entry"][0]
     assert len(feed["entry"]) == APPLE_PAGE_SIZE
     # Every value wrapped in {"label": ...}; dates carry a Pacific offset (-07:00 or -08:00).
-    assert set(entry["im:rating"]) == {"label"} and entry["im:rating"]["label"] in "12345"
+    assert set(entry["im:rating"]) == {"label"}
+    assert entry["im:rating"]["label"] in "12345"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-0[78]:00", entry["updated"]["label"])
     assert entry["content"]["attributes"] == {"type": "text"}
     winter = [e for e in feed["entry"] if e["updated"]["label"].endswith("-08:00")]
@@ -114,7 +115,8 @@ def test_apple_feed_shapes(corpus: DemoCorpus) -> None:
     assert winter or summer
     # Past the last page: Apple's empty envelope (200, no "entry").
     empty = apple_rss_feed(corpus, "us", MARGIN.apple_app_id, 10)["feed"]
-    assert "entry" not in empty and empty["title"]["label"]
+    assert "entry" not in empty
+    assert empty["title"]["label"]
     assert "entry" not in apple_rss_feed(corpus, "us", "999", 1)["feed"]
 
 
@@ -136,7 +138,8 @@ def test_lookup_is_read_by_our_parser(corpus: DemoCorpus) -> None:
     doc = itunes_lookup(corpus, f"{MARGIN.apple_app_id},{QUILL.apple_app_id},42", "gb")
     assert doc["resultCount"] == 2
     result = parse_lookup("https://x/lookup", json.dumps(doc), MARGIN.apple_app_id)
-    assert result is not None and result.name == MARGIN.name
+    assert result is not None
+    assert result.name == MARGIN.name
     stars = [r.rating for r in corpus.for_target("apple_app_store", MARGIN.key, "gb")]
     assert result.average_rating == pytest.approx(sum(stars) / len(stars), abs=1e-4)
     assert result.rating_count > len(stars)  # ratings without text count too
@@ -159,7 +162,8 @@ def test_play_pages_round_trip(corpus: DemoCorpus) -> None:
         text = play_batchexecute(corpus, _freq_body(QUILL.google_play_package or "", token, 40),
                                  "en", "us")
         assert text.startswith(")]}'\n\n[")
-        page = gp_pages.parse_reviews("https://x/batchexecute", text, QUILL.google_play_package or "")
+        page = gp_pages.parse_reviews("https://x/batchexecute", text,
+                                      QUILL.google_play_package or "")
         got.extend(page.reviews)
         pages += 1
         token = page.next_token
@@ -179,11 +183,14 @@ def test_play_envelope_and_tokens(corpus: DemoCorpus) -> None:
     pkg = MARGIN.google_play_package or ""
     text = play_batchexecute(corpus, _freq_body(pkg, None, 10), "en", "gb")
     rows = json.loads(text[text.index("["):])
-    assert rows[0][:2] == ["wrb.fr", "UsvDTd"] and rows[0][-1] == "generic"
+    assert rows[0][:2] == ["wrb.fr", "UsvDTd"]
+    assert rows[0][-1] == "generic"
     payload = json.loads(rows[0][2])
-    assert len(payload[0]) == 10 and isinstance(payload[1][1], str)
+    assert len(payload[0]) == 10
+    assert isinstance(payload[1][1], str)
     review = payload[0][0]
-    assert len(review) == 17 and isinstance(review[5][0], int)  # [seconds, nanos]
+    assert len(review) == 17
+    assert isinstance(review[5][0], int)
     # A token is bound to the query that issued it (app, language, country).
     from analysis.demo.server import BadRequest
 
@@ -209,7 +216,8 @@ def test_play_details_read_by_our_parser(corpus: DemoCorpus) -> None:
     assert details.name == QUILL.name
     assert details.review_count == len(stars)
     assert details.average_rating == pytest.approx(sum(stars) / len(stars), abs=1e-4)
-    assert details.histogram is not None and sum(details.histogram.values()) == details.rating_count
+    assert details.histogram is not None
+    assert sum(details.histogram.values()) == details.rating_count
     assert play_details(corpus, "com.example.nothing") is None
 
 
@@ -226,7 +234,8 @@ def test_trustpilot_pages_round_trip(corpus: DemoCorpus) -> None:
         assert status == 200
         parsed = parse_trustpilot_page("https://x/review", html, domain=domain, product=JOT.key,
                                        target="t", fetched_at="2026-11-01T00:00:00Z")
-        assert parsed.via == "next_data" and parsed.current_page == page
+        assert parsed.via == "next_data"
+        assert parsed.current_page == page
         total_pages = parsed.total_pages
         got.extend(parsed.reviews)
         page += 1
@@ -238,7 +247,8 @@ def test_trustpilot_pages_round_trip(corpus: DemoCorpus) -> None:
         assert (g["rating"], g["text"], g["title"], g["published_at"]) == (
             r.rating, r.text, r.title, _iso(r.published_at))
         assert g["country"] == r.country
-    assert parsed.app_meta is not None and parsed.app_meta["review_count"] == len(expected)
+    assert parsed.app_meta is not None
+    assert parsed.app_meta["review_count"] == len(expected)
 
 
 def test_trustpilot_login_wall_and_filters(corpus: DemoCorpus) -> None:
@@ -246,7 +256,9 @@ def test_trustpilot_login_wall_and_filters(corpus: DemoCorpus) -> None:
     status, html = trustpilot_page(corpus, domain, {"page": ["11"]})
     parsed = parse_trustpilot_page("https://x", html, domain=domain, product="m", target="t",
                                    fetched_at="2026-11-01T00:00:00Z")
-    assert status == 200 and parsed.redirect and parsed.redirect.startswith("/users/connect")
+    assert status == 200
+    assert parsed.redirect
+    assert parsed.redirect.startswith("/users/connect")
     assert parsed.reviews == []
     status, html = trustpilot_page(corpus, domain, {"stars": ["1", "2"]})
     data = json.loads(re.search(r'id="__NEXT_DATA__" type="application/json">(.*?)</script>',
@@ -261,7 +273,8 @@ def test_trustpilot_login_wall_and_filters(corpus: DemoCorpus) -> None:
 def test_live_server_routes(demo_server: DemoServer) -> None:
     base = demo_server.base
     robots = urllib.request.urlopen(f"{base}/robots.txt").read().decode()
-    assert "Disallow:\n" in robots and "Disallow: /" not in robots
+    assert "Disallow:\n" in robots
+    assert "Disallow: /" not in robots
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(f"{base}/nothing/here")
     assert err.value.code == 404
@@ -307,7 +320,8 @@ async def test_crawl_google_play(demo_server: DemoServer, corpus: DemoCorpus) ->
     assert {(i["review_id"], i["rating"], i["text"], i["published_at"]) for i in got} == {
         (k, *v) for k, v in _expected(expected).items()}
     metas = [i for i in items if i["kind"] == "app_meta"]
-    assert metas and all(m["review_count"] == len(expected) for m in metas)
+    assert metas
+    assert all(m["review_count"] == len(expected) for m in metas)
     assert demo_server.unmatched == []
     assert not crawler.stats.get_value("reviewgap/failed")
 

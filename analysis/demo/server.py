@@ -5,10 +5,11 @@ In: a :class:`~analysis.demo.corpus.DemoCorpus`. Out: HTTP answers on ``127.0.0.
 exactly the requests the real spiders make, shaped as the real services answer them (see
 ``research/scrapers.md`` and the real samples under ``shared/fixtures/raw/``):
 
-* Apple customer-reviews RSS JSON ``/{cc}/rss/customerreviews/page={n}/id={id}/sortby=mostrecent/json``:
-  50 entries a page, at most 10 pages, newest first, every value wrapped in ``{"label": ...}``,
-  ``updated`` with a Pacific offset; ``entry`` is an object when a page has one review and absent
-  when it has none (both as Apple does).
+* Apple customer-reviews RSS JSON
+  ``/{cc}/rss/customerreviews/page={n}/id={id}/sortby=mostrecent/json``: 50 entries a page,
+  at most 10 pages, newest first, every value wrapped in ``{"label": ...}``, ``updated`` with a
+  Pacific offset; ``entry`` is an object when a page has one review and absent when it has
+  none (both as Apple does).
 * iTunes lookup ``/lookup?id=a,b&country=cc``: ``resultCount`` + ``results``.
 * Google Play ``POST /_/PlayStoreUi/data/batchexecute`` (``f.req`` form field, rpc ``UsvDTd`` or
   ``oCPfdb``): the ``)]}'`` envelope with a ``wrb.fr`` row whose payload is
@@ -82,13 +83,18 @@ def _app_by(corpus: DemoCorpus, attr: str, value: str) -> DemoApp | None:
     return next((a for a in corpus.apps if getattr(a, attr) == value), None)
 
 
+def _description(demo_app: DemoApp) -> str:
+    return f"{demo_app.name} is a fictional note-taking app made for the reviewgap demo."
+
+
 def _mean(ratings: Sequence[int]) -> float:
     return sum(ratings) / len(ratings) if ratings else 0.0
 
 
 # -- Apple ---------------------------------------------------------------------------------------
 
-_APPLE_PATH = re.compile(r"^/(?P<cc>[a-z]{2})/rss/customerreviews/(?P<segs>(?:[A-Za-z]+=[^/]+/)+)json$")
+_APPLE_PATH = re.compile(
+    r"^/(?P<cc>[a-z]{2})/rss/customerreviews/(?P<segs>(?:[A-Za-z]+=[^/]+/)+)json$")
 
 
 def parse_apple_rss_path(path: str) -> tuple[str, str, int] | None:
@@ -120,7 +126,8 @@ def apple_rss_feed(corpus: DemoCorpus, country: str, app_id: str, page: int) -> 
     reviews = corpus.for_target("apple_app_store", demo_app.key, country) if demo_app else []
     reviews = reviews[: APPLE_PAGE_SIZE * APPLE_MAX_PAGES]  # the feed's hard cap
     chunk = reviews[(page - 1) * APPLE_PAGE_SIZE: page * APPLE_PAGE_SIZE] if page >= 1 else []
-    self_url = f"https://itunes.apple.com/{country}/rss/customerreviews/id={app_id}/sortby=mostrecent/json"
+    self_url = (f"https://itunes.apple.com/{country}/rss/customerreviews/id={app_id}"
+                "/sortby=mostrecent/json")
     feed: dict[str, Any] = {
         "author": {"name": _label("iTunes Store"),
                    "uri": _label(f"http://www.apple.com/{country}/itunes/")},
@@ -148,10 +155,12 @@ def _apple_links(country: str, app_id: str, page: int, has_entries: bool) -> lis
         return (f"https://itunes.apple.com/{country}/rss/customerreviews/page={n}/id={app_id}"
                 f"/sortby=mostrecent/xml?urlDesc=/customerreviews/id={app_id}/sortby=mostrecent/json")
 
+    grouping = f"https://apps.apple.com/WebObjects/MZStore.woa/wa/viewGrouping?cc={country}&id=25109"
+    self_url = (f"https://itunes.apple.com/{country}/rss/customerreviews/id={app_id}"
+                "/sortby=mostrecent/json")
     return [
-        {"attributes": {"rel": "alternate", "type": "text/html",
-                        "href": f"https://apps.apple.com/WebObjects/MZStore.woa/wa/viewGrouping?cc={country}&id=25109"}},
-        {"attributes": {"rel": "self", "href": f"https://itunes.apple.com/{country}/rss/customerreviews/id={app_id}/sortby=mostrecent/json"}},
+        {"attributes": {"rel": "alternate", "type": "text/html", "href": grouping}},
+        {"attributes": {"rel": "self", "href": self_url}},
         {"attributes": {"rel": "first", "href": href(1)}},
         {"attributes": {"rel": "last", "href": href(APPLE_MAX_PAGES)}},
         {"attributes": {"rel": "previous", "href": href(max(1, page - 1))}},
@@ -162,16 +171,21 @@ def _apple_links(country: str, app_id: str, page: int, has_entries: bool) -> lis
 def _apple_entry(r: DemoReview, country: str, app_id: str) -> dict[str, Any]:
     vote_count = r.helpful_count + (r.helpful_count // 3)
     return {
-        "author": {"uri": _label(f"https://itunes.apple.com/{country}/reviews/id{r.review_id[-9:]}"),
-                   "name": _label(r.author), "label": ""},
+        "author": {
+            "uri": _label(f"https://itunes.apple.com/{country}/reviews/id{r.review_id[-9:]}"),
+            "name": _label(r.author),
+            "label": "",
+        },
         "updated": _label(_pacific(r.published_at)),
         "im:rating": _label(r.rating),
         "im:version": _label(r.version or ""),
         "id": _label(r.review_id),
         "title": _label(r.title or ""),
         "content": {"label": r.text, "attributes": {"type": "text"}},
-        "link": {"attributes": {"rel": "related",
-                                "href": f"https://itunes.apple.com/{country}/review?id={app_id}&type=Purple%20Software"}},
+        "link": {"attributes": {
+            "rel": "related",
+            "href": f"https://itunes.apple.com/{country}/review?id={app_id}&type=Purple%20Software",
+        }},
         "im:voteSum": _label(r.helpful_count),
         "im:contentType": {"attributes": {"term": "Application", "label": "Application"}},
         "im:voteCount": _label(vote_count),
@@ -216,9 +230,10 @@ def _lookup_result(corpus: DemoCorpus, demo_app: DemoApp, country: str) -> dict[
         "currentVersionReleaseDate": f"{current.released.isoformat()}T07:00:00Z",
         "releaseDate": "2021-03-01T08:00:00Z",
         "releaseNotes": "Bug fixes and performance improvements.",
-        "description": f"{demo_app.name} is a fictional note-taking app made for the reviewgap demo.",
+        "description": _description(demo_app),
         "minimumOsVersion": "16.0",
-        "trackViewUrl": f"https://apps.apple.com/{country}/app/{slug}/id{demo_app.apple_app_id}?uo=4",
+        "trackViewUrl":
+            f"https://apps.apple.com/{country}/app/{slug}/id{demo_app.apple_app_id}?uo=4",
         "trackContentRating": "4+",
         "contentAdvisoryRating": "4+",
         "languageCodesISO2A": ["EN"],
@@ -302,8 +317,8 @@ def play_batchexecute(corpus: DemoCorpus, body: bytes, lang: str, country: str) 
     size = max(1, min(count, PLAY_MAX_COUNT))
     chunk = reviews[offset: offset + size]
     more = offset + size < len(reviews)
-    payload: list[Any] = [[_play_review(r, demo_app) for r in chunk],
-                          [None, _play_token(package, lang, country, offset + size)] if more else None]
+    paging = [None, _play_token(package, lang, country, offset + size)] if more else None
+    payload: list[Any] = [[_play_review(r, demo_app) for r in chunk], paging]
     rows = [
         ["wrb.fr", rpc_id, json.dumps(payload, separators=(",", ":")), None, None, None, "generic"],
         ["di", 87],
@@ -364,7 +379,7 @@ def play_details(corpus: DemoCorpus, package: str) -> str | None:
         "@type": "SoftwareApplication",
         "name": demo_app.name,
         "url": f"https://play.google.com/store/apps/details?id={package}",
-        "description": f"{demo_app.name} is a fictional note-taking app made for the reviewgap demo.",
+        "description": _description(demo_app),
         "operatingSystem": "ANDROID",
         "applicationCategory": "PRODUCTIVITY",
         "contentRating": "Everyone",
@@ -612,7 +627,7 @@ class DemoServer:
                 if self.command != "HEAD":
                     self.wfile.write(data)
 
-            do_GET = do_POST = do_HEAD = _serve  # noqa: N815
+            do_GET = do_POST = do_HEAD = _serve
 
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
@@ -648,7 +663,7 @@ class DemoServer:
                     page = play_details(self.corpus, query["id"][0])
                     if page is not None:
                         return 200, html, page.encode()
-                    return 404, html, b"<html><body>We're sorry, the requested URL was not found.</body></html>"
+                    return 404, html, b"<html><body>The requested URL was not found.</body></html>"
                 m = re.fullmatch(r"/review/([A-Za-z0-9.\-]+)", path)
                 if m:
                     status, page = trustpilot_page(self.corpus, m.group(1), query)

@@ -296,17 +296,24 @@ def complaint_rate(product: str, need: str, *, last_month: bool, version: str | 
     """
     rate = BASE_COMPLAINT[need]
     for g in GAPS:
-        if g.need != need:
-            continue
-        if g.kind in ("competitor_weakness", "ours_lags") and g.product == product:
-            rate = g.rate
-        elif g.kind == "white_space":
-            rate = g.rate
-        elif g.kind == "recent_jump" and g.product == product and last_month:
-            rate = g.rate
-        elif g.kind == "bad_release" and g.product == product and version == g.version:
+        if g.need == need and _applies(g, product, last_month=last_month, version=version):
             rate = g.rate
     return rate
+
+
+def _applies(g: PlantedGap, product: str, *, last_month: bool, version: str | None) -> bool:
+    """Whether gap ``g`` sets the complaint rate of a review of ``product`` (month, version)."""
+    if g.kind == "white_space":
+        return True  # every product fails it
+    if g.product != product:
+        return False
+    if g.kind in ("competitor_weakness", "ours_lags"):
+        return True
+    if g.kind == "recent_jump":
+        return last_month
+    if g.kind == "bad_release":
+        return version == g.version
+    return False  # switching changes what reviews say, not how often they complain
 
 
 def praise_rate(product: str, need: str) -> float:
