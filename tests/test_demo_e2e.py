@@ -1,5 +1,9 @@
 """``reviewgap demo`` end to end: the report finds the gaps planted in the generated corpus.
 
+The ``slow`` tests share one demo run. The fast ones check the command's own pieces: the config
+it writes loads with the real validator (so the spiders accept its source tables) and the output
+folder rule.
+
 Runs ``python -m analysis demo`` in a subprocess (Scrapy's reactor cannot restart inside the
 test process), then reads what a person would read: the report's tables (CSV, one per table,
 as the report writes them) and the PDF's text (``pdftotext``). Every expectation comes from
@@ -23,8 +27,6 @@ import pytest
 
 from analysis.demo import truth
 from analysis.demo.corpus import DEFAULT_SEED, generate_corpus
-
-pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 REVIEWS_PER_APP = 300
@@ -77,6 +79,7 @@ def _flag(series: pd.Series) -> pd.Series:
     return series.astype(str).str.lower().isin(["true", "1", "1.0", "yes"])
 
 
+@pytest.mark.slow
 def test_every_generated_review_is_crawled_into_the_store(demo_run: DemoRun) -> None:
     corpus = generate_corpus(seed=DEFAULT_SEED, reviews_per_app=REVIEWS_PER_APP)
     con = sqlite3.connect(demo_run.out / "data" / "reviewgap.sqlite")
@@ -91,6 +94,7 @@ def test_every_generated_review_is_crawled_into_the_store(demo_run: DemoRun) -> 
     assert demo_run.pdf.read_bytes()[:5] == b"%PDF-"
 
 
+@pytest.mark.slow
 def test_sync_competitor_ranks_highest_on_sync_complaints(demo_run: DemoRun) -> None:
     g = truth.gap("a_sync_competitor")
     sh = _table(demo_run, "need_shares")
@@ -101,6 +105,7 @@ def test_sync_competitor_ranks_highest_on_sync_complaints(demo_run: DemoRun) -> 
     assert ranked["complaint_rate"].iloc[0] > 2 * ranked["complaint_rate"].iloc[1]
 
 
+@pytest.mark.slow
 def test_ours_lags_the_market_on_the_planted_need(demo_run: DemoRun) -> None:
     g = truth.gap("b_ours_lags")
     gp = _table(demo_run, "gaps")
@@ -115,6 +120,7 @@ def test_ours_lags_the_market_on_the_planted_need(demo_run: DemoRun) -> None:
     assert ours.sort_values("diff", ascending=False)["need"].iloc[0] == g.need
 
 
+@pytest.mark.slow
 def test_white_space_need_is_flagged(demo_run: DemoRun) -> None:
     g = truth.gap("c_white_space")
     ws = _table(demo_run, "white_space")
@@ -124,6 +130,7 @@ def test_white_space_need_is_flagged(demo_run: DemoRun) -> None:
     assert row["n_failing"] == row["n_products"] == len(truth.APPS)
 
 
+@pytest.mark.slow
 def test_pricing_jump_appears_in_changes(demo_run: DemoRun) -> None:
     g = truth.gap("d_pricing_jump")
     ch = _table(demo_run, "trend_changes")
@@ -134,6 +141,7 @@ def test_pricing_jump_appears_in_changes(demo_run: DemoRun) -> None:
     assert row["last_month"].iloc[0] == truth.DEMO_END.strftime("%Y-%m")
 
 
+@pytest.mark.slow
 def test_switching_flow_is_found(demo_run: DemoRun) -> None:
     g = truth.gap("e_switching")
     flows = _table(demo_run, "switching_flows")
@@ -141,6 +149,7 @@ def test_switching_flow_is_found(demo_run: DemoRun) -> None:
     assert (top["from_product"], top["to_product"]) == (g.product, g.to_product), flows
 
 
+@pytest.mark.slow
 def test_bad_release_is_the_worst_version(demo_run: DemoRun) -> None:
     g = truth.gap("f_bad_release")
     ver = _table(demo_run, "versions")
@@ -150,6 +159,7 @@ def test_bad_release_is_the_worst_version(demo_run: DemoRun) -> None:
     assert str(worst["version"]) == g.version
 
 
+@pytest.mark.slow
 def test_pdf_text_names_the_products_and_the_planted_needs(demo_run: DemoRun) -> None:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (Debian poppler-utils) is not installed")
@@ -169,3 +179,51 @@ def test_pdf_text_names_the_products_and_the_planted_needs(demo_run: DemoRun) ->
     # The last month's pricing change is named with the product in the summary of changes.
     jump = truth.gap("d_pricing_jump")
     assert f"{truth.app(jump.product or '').name} · {labels[jump.need]}" in flat
+
+
+# -- fast: the command's own pieces ---------------------------------------------------------------
+
+
+def test_demo_config_loads_with_the_real_validator(tmp_path: Path) -> None:
+    from analysis.commands.demo import available_sources, demo_config_text
+    from analysis.config import load_config
+
+    corpus = generate_corpus(seed=3, reviews_per_app=24)
+    sources = available_sources()
+    path = tmp_path / "reviewgap.toml"
+    path.write_text(demo_config_text(corpus, sources), "utf-8")
+    cfg = load_config(path)
+    assert [p.key for p in cfg.products] == [a.key for a in truth.APPS]
+    assert cfg.ours is not None
+    assert cfg.ours.key == "margin"
+    for a in truth.APPS:
+        got = cfg.product(a.key).sources()
+        assert got["apple_app_store"]["app_id"] == a.apple_app_id
+        if a.google_play_package and "google_play" in sources:
+            assert got["google_play"]["package"] == a.google_play_package
+        if a.trustpilot_domain and "trustpilot" in sources:
+            assert got["trustpilot"]["domain"] == a.trustpilot_domain
+    # Several sources per product: the report shows multi-source data.
+    assert sum(len(p.sources()) > 1 for p in cfg.products) >= 2
+
+
+def test_out_dir_is_refused_unless_the_demo_made_it(tmp_path: Path) -> None:
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    proc = subprocess.run([sys.executable, "-m", "analysis", "demo", "--out", str(foreign)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "not made by `reviewgap demo`" in proc.stderr
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_out_dir_of_an_earlier_demo_is_emptied(tmp_path: Path) -> None:
+    from analysis.commands.demo import MARKER, prepare_out_dir
+
+    out = tmp_path / "demo"
+    prepare_out_dir(out)
+    (out / "data").mkdir()
+    (out / "data" / "old.sqlite").write_text("old")
+    prepare_out_dir(out)
+    assert sorted(p.name for p in out.iterdir()) == [MARKER]
