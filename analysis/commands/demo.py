@@ -102,6 +102,8 @@ def server_overrides(base: str) -> dict[str, str]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
         "ROBOTSTXT_OBEY": "True",
         "REVIEWGAP_BACKOFF_BASE": "0.1",
+        # The demo prints its own per-target summary; Scrapy's INFO stats dump would bury it.
+        "LOG_LEVEL": "WARNING",
     }
 
 
