@@ -342,3 +342,33 @@ def test_standalone_scrapy_crawl_writes_jsonl(server: LocalServer, tmp_path: Pat
     ]
     assert [r["kind"] for r in lines].count("app_meta") == 1
     assert site.pages_asked == [1, 2]
+
+
+@scrapy.utils.defer.deferred_f_from_coro_f
+async def test_redirect_elsewhere_fails_naming_the_location(server: LocalServer) -> None:
+    server.route(
+        "GET", r"/review/old\.example", Resp(301, "", headers={"Location": "/review/new.example"})
+    )
+    items, crawler = await _crawl(server, domain="old.example")
+    assert server.unmatched == []
+    assert items == []
+    assert not any(r.path == "/review/new.example" for r in server.requests)
+    stats = _stats(crawler)
+    assert stats["reviewgap/errors/redirect"] == 1
+    assert stats["reviewgap/failed"] is True
+
+
+@scrapy.utils.defer.deferred_f_from_coro_f
+async def test_plain_403_fails_without_retrying(server: LocalServer) -> None:
+    server.route(
+        "GET",
+        r"/review/acme\.example",
+        Resp(403, "<html>Forbidden</html>", content_type=tp.HTML_TYPE),
+    )
+    items, crawler = await _crawl(server, domain="acme.example")
+    assert server.unmatched == []
+    assert items == []
+    assert len(_page_requests(server, "acme.example")) == 1
+    stats = _stats(crawler)
+    assert stats["reviewgap/errors/http_403"] == 1
+    assert stats["reviewgap/failed"] is True
