@@ -127,7 +127,7 @@ def crawl_settings(
     settings.set("REVIEWGAP_RUN_ID", run_id, priority="project")
     # Raw archive: what the spiders yielded, exactly, one file per spider x product.
     raw = ws.raw_dir(run_id) / "%(name)s__%(product)s.jsonl"
-    settings.set("FEEDS", {raw.as_uri(): {"format": "jsonlines", "encoding": "utf-8"}},
+    settings.set("FEEDS", {str(raw): {"format": "jsonlines", "encoding": "utf-8"}},
                  priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, _decode_setting(value), priority="cmdline")
