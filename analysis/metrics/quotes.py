@@ -85,3 +85,29 @@ def pick_quotes(
     # One quote per review; identical texts (copy-paste reviews) only once.
     pool = pool.drop_duplicates("uid").drop_duplicates("quote").head(k)
     return pool[QUOTE_COLUMNS].reset_index(drop=True)
+
+
+def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
+                max_chars: int = 280) -> pd.DataFrame:
+    """Up to ``k`` complaint quotes per product x need, for the exported tables (drill-down).
+
+    Same order as :func:`pick_quotes` (informative first, most negative, most helpful, newest,
+    uid), vectorised over all cells at once.
+    """
+    neg = needs.loc[needs["negative"], ["uid", "product", "need", "sentence",
+                                        "sentiment_score"]]
+    info = reviews.loc[reviews["uid"].isin(neg["uid"]),
+                       ["uid", "title", "text", "url", "source", "published_at",
+                        "helpful_count", "rating"]]
+    pool = neg.merge(info, on="uid")
+    if pool.empty or k == 0:
+        return pd.DataFrame(columns=QUOTE_COLUMNS)
+    body = pool["sentence"].where(pool["sentence"].str.len() > 0, title_and_text(pool))
+    pool = pool.assign(
+        quote=[shorten(t, max_chars) for t in body], short=body.str.len() < 30,
+        helpful=pool["helpful_count"].fillna(0),
+        newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"))
+    pool = pool.sort_values(["product", "need", "short", "sentiment_score", "helpful", "newest",
+                             "uid"], ascending=[True, True, True, True, False, False, True])
+    pool = pool.drop_duplicates(["product", "need", "quote"]).groupby(["product", "need"]).head(k)
+    return pool[QUOTE_COLUMNS].reset_index(drop=True)

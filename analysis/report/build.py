@@ -93,7 +93,7 @@ def build_report(
     frames = export_frames(data)
     csv_dir = folder / "tables"
     tables.write_csvs(frames, csv_dir)
-    xlsx = tables.write_xlsx(frames, folder / f"{name}.xlsx")
+    xlsx = tables.write_xlsx(frames, folder / f"{name}.xlsx", created=when)
     log.info("report: %s (%d reviews, model %s)", pdf_path, len(data.reviews), version)
     return ReportOutputs(pdf=pdf_path, html=html_path, csv_dir=csv_dir, xlsx=xlsx,
                          refused_urls=tuple(refused))

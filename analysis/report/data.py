@@ -29,6 +29,7 @@ from analysis.metrics import (
     versions,
     whitespace,
 )
+from analysis.metrics.quotes import quote_table
 from analysis.store import ReviewStore
 
 log = logging.getLogger(__name__)
@@ -168,4 +169,5 @@ def export_frames(data: ReportData) -> dict[str, pd.DataFrame]:
         "switching_flows": data.flows,
         "versions": data.versions,
         "input_mix": data.input_mix,
+        "quotes": quote_table(data.need_rows, data.reviews, k=max(1, data.cfg.report.top_quotes)),
     }

@@ -13,6 +13,7 @@ written as numbers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -59,9 +60,16 @@ def write_csvs(frames: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     return paths
 
 
-def write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> Path:
-    """One workbook, a sheet per table; text cells are explicit strings (never formulas)."""
+def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, *,
+               created: datetime | None = None) -> Path:
+    """One workbook, a sheet per table; text cells are explicit strings (never formulas).
+
+    ``created`` fixes the document properties' dates (the report time, not the clock).
+    """
     wb = Workbook()
+    if created is not None:
+        stamp = created.replace(tzinfo=None, microsecond=0)
+        wb.properties.created = wb.properties.modified = stamp
     wb.remove(wb.active)
     for name, frame in frames.items():
         ws = wb.create_sheet(title=name[:31])
