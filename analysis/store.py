@@ -473,7 +473,9 @@ class ReviewStore:
         ).fetchall()
         return [r[0] for r in rows]
 
-    def write_themes(self, model_version: str, themes: Iterable[dict[str, Any]]) -> None:
+    def write_themes(self, model_version: str, themes: Iterable[dict[str, Any]],
+                     mentions: Iterable[dict[str, Any]] | None = None) -> None:
+        """Replace a model version's themes; with ``mentions``, its ``theme:<n>`` mentions too."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM themes WHERE model_version = ?", (model_version,))
             for t in themes:
@@ -482,6 +484,16 @@ class ReviewStore:
                     (model_version, t["theme_id"], t["label"], json.dumps(t["words"]),
                      json.dumps(t["examples"]), int(t["size"])),
                 )
+            if mentions is not None:
+                # Theme ids are renumbered by each discovery: the old theme mentions go too.
+                conn.execute("DELETE FROM mentions WHERE model_version = ? AND need LIKE "
+                             "'theme:%'", (model_version,))
+                mcols = ("uid", "model_version", "sentence_index", "need", "sentence", "score",
+                         "sentiment", "sentiment_score", "input_type")
+                for m in mentions:
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO mentions ({', '.join(mcols)}) VALUES "
+                        f"({', '.join('?' * len(mcols))})", [m.get(c) for c in mcols])
 
     def themes_frame(self, model_version: str | None = None) -> pd.DataFrame:
         query, params = "SELECT * FROM themes", []
