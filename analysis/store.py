@@ -23,24 +23,10 @@ from typing import Any
 import attrs
 import pandas as pd
 
-REVIEW_COLUMNS: tuple[str, ...] = (
-    "source",
-    "review_id",
-    "product",
-    "target",
-    "rating",
-    "title",
-    "text",
-    "published_at",
-    "version",
-    "country",
-    "language",
-    "url",
-    "reply_text",
-    "reply_at",
-    "helpful_count",
-    "fetched_at",
-)
+from spiders.items import REVIEW_KEYS
+
+# The crawl item contract, less the item kind: one column per review key.
+REVIEW_COLUMNS: tuple[str, ...] = tuple(k for k in REVIEW_KEYS if k != "kind")
 
 # Each entry migrates the schema from version i to i+1. Never edit a shipped entry: append.
 MIGRATIONS: tuple[str, ...] = (
