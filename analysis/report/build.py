@@ -89,7 +89,7 @@ def build_report(
     html_path = folder / f"{name}.html"
     html_path.write_text(html, "utf-8")
     pdf_path = folder / f"{name}.pdf"
-    refused = write_pdf(html, pdf_path, roots=dirs)
+    refused = write_pdf(html, pdf_path, roots=dirs, epoch=int(when.timestamp()))
     frames = export_frames(data)
     csv_dir = folder / "tables"
     tables.write_csvs(frames, csv_dir)

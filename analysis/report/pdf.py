@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -51,8 +54,28 @@ class RestrictedFetcher(URLFetcher):
         raise FetchRefused(f"refused to fetch {url}")
 
 
-def write_pdf(html: str, out: Path, *, roots: list[Path]) -> list[str]:
+@contextmanager
+def source_date_epoch(epoch: int | None) -> Iterator[None]:
+    """Set ``$SOURCE_DATE_EPOCH`` while rendering: fontTools stamps the font subsets it embeds
+    with the current time unless it is set, which would change the bytes on every run."""
+    if epoch is None:
+        yield
+        return
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def write_pdf(html: str, out: Path, *, roots: list[Path], epoch: int | None = None) -> list[str]:
     """Render ``html`` to ``out``; relative URLs resolve in ``roots[0]``.
+
+    ``epoch`` (seconds, the report time) fixes the timestamps inside embedded fonts.
 
     Returns:
         The URLs that were refused (also logged), for the caller's summary.
@@ -61,5 +84,6 @@ def write_pdf(html: str, out: Path, *, roots: list[Path]) -> list[str]:
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     doc = weasyprint.HTML(string=html, base_url=str(roots[0]) + "/", url_fetcher=fetcher)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_pdf(str(out), pdf_identifier=identifier, custom_metadata=False)
+    with source_date_epoch(epoch):
+        doc.write_pdf(str(out), pdf_identifier=identifier, custom_metadata=False)
     return fetcher.refused
