@@ -182,7 +182,10 @@ def run_demo(out: Path, seed: int, reviews_per_app: int,
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
               help="Corpus seed: the same seed gives the same reviews.")
 @click.option("--reviews-per-app", type=click.IntRange(min=24), default=DEFAULT_REVIEWS_PER_APP,
-              show_default=True, help="Reviews generated per fictional app.")
+              show_default=True,
+              help="Reviews generated per fictional app. As on the real store, Apple's feed "
+                   "serves at most 500 per country, so above about 1,500 the oldest Apple "
+                   "reviews are not crawled.")
 def command(out: Path, seed: int, reviews_per_app: int) -> None:
     """Run the whole pipeline offline on a generated corpus with planted gaps.
 
