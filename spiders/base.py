@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 import pydantic
 import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from spiders.pages import PageFormatError
 
@@ -138,13 +140,32 @@ class ReviewSpider(scrapy.Spider):
             return False
         return True
 
-    def format_error(self, target: str, error: PageFormatError) -> None:
-        """Log and count a page that no longer parses (the site changed); the target stops."""
-        self.logger.error("%s: page format error: %s", target, error)
-        self.count("page_format_errors")
-        self.count(f"{target}/errors/page_format")
+    def fail(
+        self, target: str, kind: str, message: str, *args: Any, count_global: bool = True
+    ) -> None:
+        """Log an error for ``target``, count it and mark the crawl failed (exit non-zero).
+
+        Counts ``reviewgap/<target>/errors/<kind>`` and, unless ``count_global`` is False (the
+        retry middleware already counted it), ``reviewgap/errors/<kind>``.
+        """
+        self.logger.error("%s: " + message, target, *args)
+        if count_global:
+            self.count(f"errors/{kind}")
+        self.count(f"{target}/errors/{kind}")
         if self.crawler and self.crawler.stats:
             self.crawler.stats.set_value("reviewgap/failed", True)
+
+    def format_error(self, target: str, error: PageFormatError) -> None:
+        """Log and count a page that no longer parses (the site changed); the target stops."""
+        self.count("page_format_errors")
+        self.fail(target, "page_format", "page format error: %s", error, count_global=False)
+
+
+def failure_text(failure: Failure) -> str:
+    """A failed request's cause in a few words: ``HTTP 503`` or ``TimeoutError: ...``."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{type(failure.value).__name__}: {failure.value}"
 
 
 def _since_iso(since: str | None) -> str | None:

@@ -64,10 +64,9 @@ import attrs
 import pydantic
 import scrapy
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from spiders.base import CommonParams, ReviewSpider, split_list
+from spiders.base import CommonParams, ReviewSpider, failure_text, split_list
 from spiders.items import app_meta_item, review_item
 from spiders.pages import PageFormatError
 from spiders.pages.apple_app_store import (
@@ -225,7 +224,7 @@ class AppleAppStoreSpider(ReviewSpider):
             result = None
         else:
             if result is None:
-                self._fail(target, "app_not_found",
+                self.fail(target, "app_not_found",
                            "app id %s is not in the %s storefront (lookup resultCount 0 at %s); "
                            "check app_id and countries", self.app_id, state.cc, response.url)
                 return
@@ -242,8 +241,8 @@ class AppleAppStoreSpider(ReviewSpider):
         """The lookup could not be fetched: record it, and crawl the reviews regardless."""
         request = failure.request  # type: ignore[attr-defined]
         target = request.meta["target"]
-        self._fail(target, "lookup_failed", "lookup %s failed: %s", request.url,
-                   _failure_text(failure))
+        self.fail(target, "lookup_failed", "lookup %s failed: %s", request.url,
+                   failure_text(failure))
         yield self.first_reviews_request(target)
 
     async def parse_rss(self, response: Response) -> AsyncIterator[Any]:
@@ -303,8 +302,8 @@ class AppleAppStoreSpider(ReviewSpider):
     def reviews_failed(self, failure: Failure) -> None:
         """A review page could not be fetched even after retries: the target failed."""
         request = failure.request  # type: ignore[attr-defined]
-        self._fail(request.meta["target"], "page_failed", "giving up on %s: %s", request.url,
-                   _failure_text(failure))
+        self.fail(request.meta["target"], "page_failed", "giving up on %s: %s", request.url,
+                   failure_text(failure))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -340,7 +339,7 @@ class AppleAppStoreSpider(ReviewSpider):
             yield self._again(response, empty_retries=tries + 1)
             return
         self.count(f"{target}/empty_feed_throttled")
-        self._fail(target, "empty_feed",
+        self.fail(target, "empty_feed",
                    "%s stayed empty after %d retries although %s: Apple is throttling or "
                    "hiding the feed; NOT recorded as 0 reviews",
                    response.url, limit, _ratings_text(rating_count))
@@ -395,20 +394,6 @@ class AppleAppStoreSpider(ReviewSpider):
         assert request is not None
         own = {k: v for k, v in request.meta.items() if k in _OWN_META}
         return request.replace(dont_filter=True, meta={**own, **meta})
-
-    def _fail(self, target: str, kind: str, message: str, *args: Any) -> None:
-        """Log an error for ``target``, count it, and mark the crawl failed (exit non-zero)."""
-        self.logger.error("%s: " + message, target, *args)
-        self.count(f"errors/{kind}")
-        self.count(f"{target}/errors/{kind}")
-        if self.crawler and self.crawler.stats:
-            self.crawler.stats.set_value("reviewgap/failed", True)
-
-
-def _failure_text(failure: Failure) -> str:
-    if failure.check(HttpError):
-        return f"HTTP {failure.value.response.status}"
-    return f"{type(failure.value).__name__}: {failure.value}"
 
 
 def _ratings_text(rating_count: int | None) -> str:

@@ -199,8 +199,8 @@ class GooglePlaySpider(ReviewSpider):
         limit = self.settings.getint("RETRY_TIMES", 5)
         if state.rpc_retries >= limit:
             self.count("errors/play_data_error_gave_up")
-            self.fail(state.target, "play_data_error", f"page {state.page_no}: error envelope "
-                      f"after {state.rpc_retries} retries: {err}")
+            self.fail(state.target, "play_data_error", "page %d: error envelope after %d retries: %s",
+                      state.page_no, state.rpc_retries, err, count_global=False)
             return None
         base = self.settings.getfloat("REVIEWGAP_BACKOFF_BASE", 2.0)
         cap = self.settings.getfloat("REVIEWGAP_BACKOFF_MAX", 120.0)
@@ -253,15 +253,10 @@ class GooglePlaySpider(ReviewSpider):
             status = failure.value.response.status
             kind, what = f"http_{status}", f"HTTP {status}"
             # The retry middleware already counted each answer of a retryable status.
-            if status not in {int(c) for c in self.settings.getlist("RETRY_HTTP_CODES")}:
-                self.count(f"errors/{kind}")
+            retryable = {int(c) for c in self.settings.getlist("RETRY_HTTP_CODES")}
+            count_global = status not in retryable
         else:
             kind, what = type(failure.value).__name__, f"{failure.value!r}"
-        self.fail(state.target, kind, f"{request.method} {request.url} failed: {what}")
-
-    def fail(self, target: str, kind: str, message: str) -> None:
-        """Log, count ``reviewgap/<target>/errors/<kind>`` and mark the crawl failed."""
-        self.logger.error("%s: %s", target, message)
-        self.count(f"{target}/errors/{kind}")
-        if self.crawler and self.crawler.stats:
-            self.crawler.stats.set_value("reviewgap/failed", True)
+            count_global = False
+        self.fail(state.target, kind, "%s %s failed: %s", request.method, request.url, what,
+                  count_global=count_global)

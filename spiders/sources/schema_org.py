@@ -34,10 +34,9 @@ import scrapy
 from cssselect import SelectorError
 from parsel import Selector
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from spiders.base import CommonParams, ReviewSpider, split_list
+from spiders.base import CommonParams, ReviewSpider, failure_text, split_list
 from spiders.pages import PageFormatError
 from spiders.pages.schema_org import parse_schema_org_page
 
@@ -184,15 +183,7 @@ class SchemaOrgSpider(ReviewSpider):
     def page_failed(self, failure: Failure) -> None:
         """A page could not be fetched even after the middleware's retries: the target failed."""
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            detail = f"HTTP {failure.value.response.status}"
-        else:
-            detail = f"{type(failure.value).__name__}: {failure.value}"
-        target = request.meta["target"]
-        self.logger.error("%s: %s failed: %s", target, request.url, detail)
         # The retry middleware already counted each status as errors/http_<status>; this
         # counts the page given up on.
-        self.count("errors/page_failed")
-        self.count(f"{target}/errors/page_failed")
-        if self.crawler and self.crawler.stats:
-            self.crawler.stats.set_value("reviewgap/failed", True)
+        self.fail(request.meta["target"], "page_failed", "%s failed: %s", request.url,
+                  failure_text(failure))

@@ -139,7 +139,7 @@ class TrustpilotSpider(ReviewSpider):
                 yield retry
             return
         if response.status == 403:
-            self._fail("http_403", "%s answered HTTP 403 (blocked?)", response.url)
+            self.fail(self.target, "http_403", "%s answered HTTP 403 (blocked?)", response.url)
             return
         try:
             parsed = parse_trustpilot_page(
@@ -190,8 +190,7 @@ class TrustpilotSpider(ReviewSpider):
             )
             self.count(f"{self.target}/login_wall")
             return
-        self._fail(
-            "redirect", "%s redirects to %r; check -a domain (company renamed?)", url, location
+        self.fail(self.target, "redirect", "%s redirects to %r; check -a domain (company renamed?)", url, location
         )
 
     async def _after_challenge(self, response: Response) -> scrapy.Request | None:
@@ -202,8 +201,7 @@ class TrustpilotSpider(ReviewSpider):
         self.count(f"{self.target}/bot_challenges")
         limit = self.settings.getint("RETRY_TIMES", 5)
         if seen > limit:
-            self._fail(
-                "blocked",
+            self.fail(self.target, "blocked",
                 "%s is still the bot-protection interstitial after %d "
                 "attempts; giving up (Trustpilot blocks automated clients)",
                 response.url,
@@ -231,20 +229,11 @@ class TrustpilotSpider(ReviewSpider):
         if failure.check(HttpError):
             status = failure.value.response.status
             hint = " (no Trustpilot page for this domain?)" if status == 404 else ""
-            self._fail("page_failed", "%s answered HTTP %d%s", request.url, status, hint)
+            self.fail(self.target, "page_failed", "%s answered HTTP %d%s", request.url, status, hint)
         else:
-            self._fail(
-                "page_failed",
+            self.fail(self.target, "page_failed",
                 "%s failed: %s: %s",
                 request.url,
                 type(failure.value).__name__,
                 failure.value,
             )
-
-    def _fail(self, kind: str, message: str, *args: Any) -> None:
-        """Log an error for the target, count it, and mark the crawl failed (exit non-zero)."""
-        self.logger.error("%s: " + message, self.target, *args)
-        self.count(f"errors/{kind}")
-        self.count(f"{self.target}/errors/{kind}")
-        if self.crawler and self.crawler.stats:
-            self.crawler.stats.set_value("reviewgap/failed", True)
