@@ -90,7 +90,7 @@ class ReviewSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"reviewgap/{key}", n)
 
     def page_limit(self) -> int | None:
-        """Max pages per target: the ``max_pages`` argument, else ``REVIEWGAP_MAX_PAGES`` (0 = none)."""
+        """Max pages per target: ``-a max_pages``, else ``REVIEWGAP_MAX_PAGES`` (0 = no limit)."""
         if self.params.max_pages:
             return self.params.max_pages
         setting = self.settings.getint("REVIEWGAP_MAX_PAGES", 0) if hasattr(self, "settings") else 0

@@ -8,21 +8,22 @@ Every endpoint base URL is a setting so that tests, the demo and users (a mirror
 point the spiders elsewhere with ``-s KEY=VALUE``. The spider keeps the real path and query after
 the base.
 
-========================================  =============================  ==========================================
-setting                                   default                        meaning
-========================================  =============================  ==========================================
-REVIEWGAP_APPLE_RSS_BASE                  https://itunes.apple.com       customer-reviews RSS JSON feed host
-REVIEWGAP_APPLE_LOOKUP_BASE               https://itunes.apple.com       iTunes lookup API host
-REVIEWGAP_APPLE_WEB_BASE                  https://apps.apple.com         apps.apple.com web reviews API host
-REVIEWGAP_GOOGLE_PLAY_BASE                https://play.google.com        batchexecute RPC + details page host
-REVIEWGAP_TRUSTPILOT_BASE                 https://www.trustpilot.com     Trustpilot review pages host
-REVIEWGAP_CONTACT                         (empty)                        put into the User-Agent
-REVIEWGAP_MAX_PAGES                       0 (no limit beyond source's)   pages per target at most
-REVIEWGAP_EMPTY_FEED_RETRIES              3                              re-asks of an empty-but-rated Apple feed
-REVIEWGAP_FORMAT_RETRIES                  2                              re-asks of a truncated/malformed page
-REVIEWGAP_BACKOFF_BASE                    2.0                            seconds; doubled each retry, capped below
-REVIEWGAP_BACKOFF_MAX                     120.0                          seconds
-========================================  =============================  ==========================================
+============================  ==========================  =====================================
+setting                       default                     meaning
+============================  ==========================  =====================================
+REVIEWGAP_APPLE_RSS_BASE      https://itunes.apple.com    customer-reviews RSS JSON feed
+REVIEWGAP_APPLE_LOOKUP_BASE   https://itunes.apple.com    iTunes lookup API
+REVIEWGAP_APPLE_WEB_BASE      https://apps.apple.com      apps.apple.com web reviews API
+REVIEWGAP_GOOGLE_PLAY_BASE    https://play.google.com     batchexecute RPC + details page
+REVIEWGAP_TRUSTPILOT_BASE     https://www.trustpilot.com  Trustpilot review pages
+REVIEWGAP_CONTACT             (empty)                     put into the User-Agent
+REVIEWGAP_MAX_PAGES           0 (no limit)                pages per target at most
+REVIEWGAP_EMPTY_FEED_RETRIES  3                           re-asks of an empty, rated Apple feed
+REVIEWGAP_FORMAT_RETRIES      2                           re-asks of a truncated page
+REVIEWGAP_BACKOFF_BASE        2.0                         seconds; doubled each retry
+REVIEWGAP_BACKOFF_MAX         120.0                       seconds; the cap
+REVIEWGAP_STORE_BATCH         50                          reviews per store commit
+============================  ==========================  =====================================
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ REVIEWGAP_FORMAT_RETRIES = 2
 REVIEWGAP_BACKOFF_BASE = 2.0
 REVIEWGAP_BACKOFF_MAX = 120.0
 
-# The User-Agent is completed with REVIEWGAP_CONTACT by spiders.middlewares.ContactUserAgentMiddleware.
+# spiders.middlewares.ContactUserAgentMiddleware appends REVIEWGAP_CONTACT to this.
 USER_AGENT = "reviewgap/0.1 (+https://github.com/reviewgap/reviewgap)"
 
 ROBOTSTXT_OBEY = True

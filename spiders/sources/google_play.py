@@ -199,7 +199,8 @@ class GooglePlaySpider(ReviewSpider):
         limit = self.settings.getint("RETRY_TIMES", 5)
         if state.rpc_retries >= limit:
             self.count("errors/play_data_error_gave_up")
-            self.fail(state.target, "play_data_error", "page %d: error envelope after %d retries: %s",
+            self.fail(state.target, "play_data_error",
+                      "page %d: error envelope after %d retries: %s",
                       state.page_no, state.rpc_retries, err, count_global=False)
             return None
         base = self.settings.getfloat("REVIEWGAP_BACKOFF_BASE", 2.0)

@@ -190,8 +190,8 @@ class TrustpilotSpider(ReviewSpider):
             )
             self.count(f"{self.target}/login_wall")
             return
-        self.fail(self.target, "redirect", "%s redirects to %r; check -a domain (company renamed?)", url, location
-        )
+        self.fail(self.target, "redirect",
+                  "%s redirects to %r; check -a domain (company renamed?)", url, location)
 
     async def _after_challenge(self, response: Response) -> scrapy.Request | None:
         """The same page again after a backoff, or the error once retries are spent."""
@@ -229,7 +229,8 @@ class TrustpilotSpider(ReviewSpider):
         if failure.check(HttpError):
             status = failure.value.response.status
             hint = " (no Trustpilot page for this domain?)" if status == 404 else ""
-            self.fail(self.target, "page_failed", "%s answered HTTP %d%s", request.url, status, hint)
+            self.fail(self.target, "page_failed", "%s answered HTTP %d%s", request.url, status,
+                      hint)
         else:
             self.fail(self.target, "page_failed",
                 "%s failed: %s: %s",
