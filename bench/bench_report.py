@@ -57,7 +57,7 @@ def child(work: Path) -> None:
     times["total"] = time.perf_counter() - start
     from pypdf import PdfReader
 
-    print(json.dumps({"times": times, "reviews": int(len(d.reviews)),
+    print(json.dumps({"times": times, "reviews": len(d.reviews),
                       "pages": len(PdfReader(out / "report.pdf").pages)}))
 
 

@@ -54,8 +54,8 @@ def test_frequent_and_costly_ranks_first() -> None:
     ratings = [2] * 3 + [4] * 27 + [5] * 30
     reviews = pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "product": "p",
                             "rating": ratings})
-    rows = [("u%d" % i, "rare", ratings[i]) for i in range(3)]
-    rows += [("u%d" % i, "common", ratings[i]) for i in range(3, 33)]
+    rows = [(f"u{i}", "rare", ratings[i]) for i in range(3)]
+    rows += [(f"u{i}", "common", ratings[i]) for i in range(3, 33)]
     needs = pd.DataFrame(rows, columns=["uid", "need", "rating"]).assign(product="p")
     out = rating_impact(reviews, needs, min_sample=3).set_index(["product", "need"])
     assert out.loc[("p", "rare"), "impact"] < out.loc[("p", "common"), "impact"]

@@ -47,13 +47,16 @@ def test_ours_against_market_and_best_competitor() -> None:
     gaps = find_gaps(shares, ours="ours", min_sample=30, alpha=0.05)
     sync = gaps.loc[gaps["need"] == "sync"].set_index("comparator")
     assert set(sync.index) == {"market", "best:c"}
-    assert sync.loc["market", "k_ref"] == 30 and sync.loc["market", "n_ref"] == 1500
+    assert sync.loc["market", "k_ref"] == 30
+    assert sync.loc["market", "n_ref"] == 1500
     assert sync.loc["best:c", "rate_ref"] == pytest.approx(10 / 500)
     assert sync["worse"].all()
     assert not gaps.loc[gaps["need"] == "price", "significant"].any()
     # ours has only 10 ads mentions: reported, never tested nor ranked
     ads = gaps.loc[gaps["need"] == "ads"]
-    assert ads["low_sample"].all() and ads["p"].isna().all() and not ads["worse"].any()
+    assert ads["low_sample"].all()
+    assert ads["p"].isna().all()
+    assert not ads["worse"].any()
     # Holm within the "market" family of 3 tests: p_adj >= p, at most 3x
     market = gaps.loc[gaps["comparator"] == "market"].dropna(subset=["p"])
     assert (market["p_adj"] >= market["p"]).all()
@@ -69,6 +72,7 @@ def test_without_ours_each_product_against_the_rest() -> None:
     gaps = find_gaps(shares, ours=None, min_sample=30, alpha=0.05)
     assert set(gaps["comparator"]) == {"rest"}
     a = gaps.set_index("product").loc["a"]
-    assert a["k_ref"] == 42 and a["n_ref"] == 800
+    assert a["k_ref"] == 42
+    assert a["n_ref"] == 800
     assert a["worse"]
     assert our_gaps(gaps, None)["product"].tolist() == ["a"]

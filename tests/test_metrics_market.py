@@ -44,7 +44,8 @@ def test_white_space_needs_every_product_to_fail() -> None:
     assert out.loc["price", "white_space"]
     assert (out.loc["price", "n_products"], out.loc["price", "n_failing"]) == (2, 2)
     assert not out.loc["sync", "white_space"]
-    assert not out.loc["ads", "white_space"] and out.loc["ads", "n_products"] == 1
+    assert not out.loc["ads", "white_space"]
+    assert out.loc["ads", "n_products"] == 1
     assert out.loc["price", "score"] == pytest.approx(0.2 * 0.65 * 0.6)
 
 
@@ -58,8 +59,10 @@ def test_opportunity_score_formula_and_ranking() -> None:
     out = opportunity_scores(shares, impact, g, min_sample=30).set_index("need")
     assert out.loc["price", "score"] == pytest.approx(100 * 0.2 * 0.5 * 0.6 * 1.5)
     assert out.loc["sync", "score"] == pytest.approx(100 * 0.1 * 0.8 * 1.0 * 2.0)  # clipped
-    assert out.loc["sync", "rank"] == 1 and out.loc["price", "rank"] == 2
-    assert pd.isna(out.loc["ads", "rank"]) and out.loc["ads", "low_sample"]
+    assert out.loc["sync", "rank"] == 1
+    assert out.loc["price", "rank"] == 2
+    assert pd.isna(out.loc["ads", "rank"])
+    assert out.loc["ads", "low_sample"]
 
 
 def _monthly_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -80,11 +83,13 @@ def test_monthly_series_and_significant_last_month_change() -> None:
     a = series.loc[series["product"] == "a"].set_index("month")
     assert a.loc["2025-03", "complaint_rate"] == pytest.approx(0.3)
     out = changes(series, min_sample=30, alpha=0.05).set_index("product")
-    assert out.loc["a", "significant"] and out.loc["a", "direction"] == "worse"
+    assert out.loc["a", "significant"]
+    assert out.loc["a", "direction"] == "worse"
     assert (out.loc["a", "k_last"], out.loc["a", "n_prev"]) == (30, 200)
     # Too little data in the last month: never flagged.
     quiet = changes(series, min_sample=150, alpha=0.05)
-    assert not quiet["significant"].any() and quiet["p_adj"].isna().all()
+    assert not quiet["significant"].any()
+    assert quiet["p_adj"].isna().all()
     g = growth(series, recent_months=1).set_index("need")
     assert g.loc["sync", "growth"] == pytest.approx(0.3 / 0.05 - 1)
 
@@ -99,7 +104,8 @@ def test_emerging_theme_rises_in_the_last_month() -> None:
                            "size": [42, 0]})
     out = emerging_themes(reviews, mentions, themes, min_sample=30, alpha=0.05)
     row = out.set_index("theme_id").loc["7"]
-    assert row["emerging"] and (row["k_last"], row["k_prev"]) == (40, 2)
+    assert row["emerging"]
+    assert (row["k_last"], row["k_prev"]) == (40, 2)
     assert not out.set_index("theme_id").loc["8", "emerging"]
 
 
@@ -114,9 +120,11 @@ def test_switching_directions_and_flows() -> None:
     })
     names = {"a": ["Acme Notes", "acme"], "b": ["Bolt Notes", "bolt"]}
     out = competitor_mentions(reviews, names).set_index("uid")
-    assert out.loc["1", "direction"] == "to" and out.loc["1", "other"] == "b"
+    assert out.loc["1", "direction"] == "to"
+    assert out.loc["1", "other"] == "b"
     assert out.loc["2", "direction"] == "from"
-    assert out.loc["3", "direction"] == "to" and out.loc["3", "other"] == "a"
+    assert out.loc["3", "direction"] == "to"
+    assert out.loc["3", "other"] == "a"
     assert out.loc["5", "direction"] == "mention"
     assert "4" not in out.index
     f = flows(out.reset_index()).set_index(["from_product", "to_product"])["n"]

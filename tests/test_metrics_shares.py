@@ -25,9 +25,12 @@ def test_wilson_interval_matches_hand_computation() -> None:
 
 def test_wilson_interval_edges() -> None:
     low, high = wilson_interval(np.array([0, 10, 0]), np.array([10, 10, 0]))
-    assert low[0] == 0.0 and high[0] == pytest.approx(0.2775, abs=1e-4)
-    assert high[1] == pytest.approx(1.0) and low[1] == pytest.approx(1 - 0.2775, abs=1e-4)
-    assert math.isnan(low[2]) and math.isnan(high[2])
+    assert low[0] == 0.0
+    assert high[0] == pytest.approx(0.2775, abs=1e-4)
+    assert high[1] == pytest.approx(1.0)
+    assert low[1] == pytest.approx(1 - 0.2775, abs=1e-4)
+    assert math.isnan(low[2])
+    assert math.isnan(high[2])
 
 
 def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -61,10 +64,12 @@ def test_need_shares_counts_rates_and_low_sample() -> None:
     assert a["aspect_sentiment"] == pytest.approx((-0.8 - 0.6 + 0.9) / 3)
     assert not a["low_sample"]
     b = out.set_index(["product", "need"]).loc[("b", "sync")]
-    assert b["low_sample"] and b["n_mentions"] == 1
+    assert b["low_sample"]
+    assert b["n_mentions"] == 1
     # A need nobody mentions is still a row, with zero counts (not missing).
     price = out.set_index(["product", "need"]).loc[("a", "price")]
-    assert price["n_mentions"] == 0 and price["share"] == 0.0
+    assert price["n_mentions"] == 0
+    assert price["share"] == 0.0
     market = out.set_index(["product", "need"]).loc[(MARKET, "sync")]
     assert (market["n_reviews"], market["n_mentions"], market["n_negative"]) == (6, 4, 2)
 

@@ -47,7 +47,8 @@ def test_pdf_reads_like_a_report(two_builds) -> None:  # type: ignore[no-untyped
     text = subprocess.run(["pdftotext", "-layout", str(first.pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
     pages = text.split("\f")
-    assert "Synthetic notes market" in pages[0] and "Acme Notes" in pages[0]
+    assert "Synthetic notes market" in pages[0]
+    assert "Acme Notes" in pages[0]
     assert "Contents" in pages[1]
     assert f"Page 2 of {n_pages}" in pages[1]  # running footer with page numbers
     # The contents page lists each section with the page it really starts on.
@@ -75,7 +76,8 @@ def test_cli_writes_report_and_prints_pdf_path(tmp_path: Path) -> None:
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     pdf = Path(result.output.strip().splitlines()[-1])
-    assert pdf.is_file() and pdf.parent == tmp_path / "out"
+    assert pdf.is_file()
+    assert pdf.parent == tmp_path / "out"
     assert sorted(p.suffix for p in pdf.parent.iterdir() if p.is_file()) == [
         ".html", ".pdf", ".xlsx"]
     assert (pdf.parent / "tables" / "need_shares.csv").is_file()

@@ -50,7 +50,8 @@ def test_since_last_run_section_only_when_given(report_data) -> None:  # type: i
         "changes": [{"product": "Acme Notes", "need": "Sync", "change": "+4.1 pp"}]})
     html = render_html(ctx, template_dirs(report_data.cfg))
     assert 'id="since-last-run"' in html
-    assert "2025-06-01" in html and "+4.1 pp" in html
+    assert "2025-06-01" in html
+    assert "+4.1 pp" in html
 
 
 def test_user_template_folder_overrides_shipped_files(report_data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -65,13 +66,14 @@ def test_user_template_folder_overrides_shipped_files(report_data, tmp_path: Pat
     assert dirs[0] == brand.resolve()
     html = render_html(build_context(report_data, now=NOW), dirs)
     assert "ACME CONFIDENTIAL Synthetic notes market" in html
-    assert "#ff00aa" in html and "@page" not in html  # the shipped CSS was replaced
+    assert "#ff00aa" in html
+    assert "@page" not in html
     assert 'id="methodology"' in html  # files not overridden still come from the package
 
 
 def test_missing_override_folder_is_an_error(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, products=PRODUCTS, templates="nope")
-    with pytest.raises(FileNotFoundError, match="project.templates"):
+    with pytest.raises(FileNotFoundError, match=r"project\.templates"):
         template_dirs(cfg)
 
 

@@ -101,7 +101,9 @@ def test_xlsx_keeps_formula_text_inert(hostile_report) -> None:  # type: ignore[
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
         assert not any("<f>" in z.read(n).decode("utf-8") for n in sheets)
     csv = (out.csv_dir / "quotes.csv").read_text("utf-8")
-    assert "'=cmd|" in csv and "\n=cmd" not in csv and ",=cmd" not in csv
+    assert "'=cmd|" in csv
+    assert "\n=cmd" not in csv
+    assert ",=cmd" not in csv
 
 
 def test_fetcher_refuses_network_and_outside_files(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]

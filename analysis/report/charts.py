@@ -19,10 +19,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
 
 PALETTE = ["#1f5fa8", "#d9822b", "#3a9a5b", "#8e44ad", "#c0392b", "#16a2a2", "#7f6a00",
            "#5d6d7e"]

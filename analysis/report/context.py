@@ -83,7 +83,7 @@ def cover(data: ReportData, now: datetime) -> dict[str, Any]:
         "generated": now.strftime("%Y-%m-%d"),
         "period_start": plain(dates.min()) if len(dates) else None,
         "period_end": plain(dates.max()) if len(dates) else None,
-        "total": int(len(data.reviews)),
+        "total": len(data.reviews),
         "products": [{"key": k, "name": names[k], "n": int(counts.get(k, 0)),
                       "ours": data.cfg.product(k).ours} for k in ordered_products(data)],
     }

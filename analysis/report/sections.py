@@ -64,7 +64,7 @@ def switching_section(data: ReportData, names: dict[str, str]) -> dict[str, Any]
         ["published_at", "uid"], ascending=[False, True]).head(4)
     examples = [{**r, "product_name": names[r["product"]], "other_name": names[r["other"]]}
                 for r in records(directed)]
-    return {"n": int(len(sw)), "n_reviews": int(sw["uid"].nunique()) if len(sw) else 0,
+    return {"n": len(sw), "n_reviews": int(sw["uid"].nunique()) if len(sw) else 0,
             "grid": grid, "columns": [names[k] for k in keys], "flows": flows,
             "examples": examples}
 
@@ -177,8 +177,8 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
         "by_country": _counts(data.reviews, "country"),
         "by_language": _counts(data.reviews, "language"),
         "status_counts": status_counts,
-        "n_stored": int(len(everything)),
-        "n_in_window": int(len(data.reviews)),
+        "n_stored": len(everything),
+        "n_in_window": len(data.reviews),
         "window_start": plain(window.min()) if len(window) else None,
         "window_end": plain(window.max()) if len(window) else None,
         "runs": records(runs, ["run_id", "kind", "started_at", "ended_at", "status"]),

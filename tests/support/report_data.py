@@ -43,8 +43,8 @@ MENTION = {"reliability": 0.20, "performance": 0.15, "pricing": 0.18, "sync_data
 NEGATIVE = {"reliability": 0.35, "performance": 0.40, "pricing": 0.75, "sync_data": 0.25,
             "support": 0.35, "mobile_deposit": 0.40}
 PLANTED = {("acme", "sync_data"): 0.85, ("bolt", "reliability"): 0.70}
-COST = {"reliability": 1.2, "performance": 0.8, "pricing": 1.0, "sync_data": 1.3, "support": 0.9,
-        "mobile_deposit": 0.7}
+COST = {"reliability": 1.2, "performance": 0.8, "pricing": 1.0, "sync_data": 1.3,
+        "support": 0.9, "mobile_deposit": 0.7}
 
 SENTENCES = {
     ("reliability", True): ["The app crashes every time I open a long note.",
@@ -59,7 +59,8 @@ SENTENCES = {
     ("pricing", False): ["Fair price for what you get.", "The free tier is generous."],
     ("sync_data", True): ["Sync between my phone and laptop keeps failing.",
                      "Notes written offline never sync back."],
-    ("sync_data", False): ["Sync across devices just works.", "My notes appear everywhere at once."],
+    ("sync_data", False): ["Sync across devices just works.",
+                           "My notes appear everywhere at once."],
     ("support", True): ["Support never answered my ticket.", "Waited two weeks for a reply."],
     ("support", False): ["Support fixed my issue the same day.", "Helpful and quick support."],
     ("mobile_deposit", True): ["Scanning a cheque to deposit fails every time.",
