@@ -279,12 +279,18 @@ def _int(value: Any) -> int | None:
 # -- target health ------------------------------------------------------------------------
 
 
-def target_health(store: ReviewStore) -> list[dict[str, Any]]:
+def target_health(store: ReviewStore, current: dict[str, Any] | None = None
+                  ) -> list[dict[str, Any]]:
     """Each known target's health: ``ok``, ``likely broken`` or ``last crawl failed``.
 
     A target is *likely broken* when its last two completed crawls returned no reviews
     (``target_state.consecutive_empty >= 2``: the site may have changed), and *last crawl
     failed* when the newest run that crawled it recorded errors for it or its job failed.
+
+    Args:
+        store: the open store.
+        current: ``{"run_id", "stats"}`` of a run in progress, taken as the newest run (its
+            ``runs`` row has no stats until it ends).
 
     Returns:
         Rows ``{"target", "status", "detail", "last_completed_at", "last_run"}`` sorted by
@@ -292,7 +298,10 @@ def target_health(store: ReviewStore) -> list[dict[str, Any]]:
     """
     states = {t.target: t for t in store.target_states().itertuples()}
     last: dict[str, tuple[str, bool, str]] = {}
-    runs = _runs(store)
+    runs = _runs(store)[["run_id", "stats"]]
+    if current is not None:
+        runs = pd.concat([pd.DataFrame([current]), runs.loc[runs["run_id"] != current["run_id"]]],
+                         ignore_index=True)
     for _, run in runs.iloc[::-1].iterrows():  # oldest first: newer runs overwrite
         for job in run["stats"].get("crawl", {}).get("jobs", []):
             targets = job.get("targets") or {}
