@@ -1,0 +1,103 @@
+"""Assemble the configured :class:`~analysis.classify.pipeline.ReviewClassifier`.
+
+Stage: classify (set-up). In: a :class:`~analysis.config.ProjectConfig` (or None for defaults).
+Out: a classifier: encoder (bundled MiniLM, a folder or a hub id; fp32 torch or ONNX int8),
+heads (shipped or ``[classification] heads``), taxonomy (``[needs]``), optional HF pipelines.
+
+Needs that the heads do not know (``[[needs.custom]]``) get a head fitted at start-up from the
+taxonomy's example sentences (a second or two).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
+from analysis.classify.hub import ModelLoadError, bundled_encoder, resolve_model
+from analysis.classify.taxonomy import build_taxonomy
+
+if TYPE_CHECKING:
+    from analysis.classify.pipeline import ReviewClassifier
+    from analysis.config import ProjectConfig
+
+log = logging.getLogger(__name__)
+
+
+def heads_folder(cfg: ProjectConfig | None) -> Path:
+    """``[classification] heads`` resolved against the config's folder, or the shipped heads."""
+    if cfg is None or not cfg.classification.heads:
+        return DEFAULT_HEADS_DIR
+    path = Path(cfg.classification.heads).expanduser()
+    return path if path.is_absolute() else cfg.base_dir / path
+
+
+def build(cfg: ProjectConfig | None) -> ReviewClassifier:
+    """See :func:`analysis.classify.pipeline.build_classifier`."""
+    from analysis.classify.encoder import load_encoder
+    from analysis.classify.pipeline import ReviewClassifier
+    from analysis.config import ClassificationSection
+
+    c = cfg.classification if cfg else ClassificationSection()
+    base_dir = cfg.base_dir if cfg else Path.cwd()
+    taxonomy = build_taxonomy(cfg.needs if cfg else None)
+    heads = HeadSet.load(heads_folder(cfg))
+    ref = (resolve_model(c.encoder, "classification.encoder", base_dir=base_dir)
+           if c.encoder else bundled_encoder())
+    if heads.encoder and heads.encoder != ref.id:
+        raise ModelLoadError(
+            f"classification.heads: the heads in {heads_folder(cfg)} were fitted on encoder "
+            f"{heads.encoder!r}, but classification.encoder is {ref.id!r}; fit heads for it with "
+            "`reviewgap train --input labelled.csv --out DIR` (or `python -m "
+            "analysis.classify.fit_defaults --encoder ... --out DIR`) and set "
+            "[classification] heads = DIR")
+    cache_dir = None
+    if c.onnx:
+        from analysis.workspace import Workspace
+
+        cache_dir = (Workspace.from_config(cfg).cache_dir if cfg
+                     else Path.home() / ".cache" / "reviewgap")
+    encoder = load_encoder(ref, threads=c.threads, batch_size=c.batch_size, onnx=c.onnx,
+                           cache_dir=cache_dir, adapter=heads.adapter)
+    sentiment_model = needs_model = None
+    if c.sentiment_model:
+        from analysis.classify.hf_models import SentimentModel
+
+        sentiment_model = SentimentModel(
+            resolve_model(c.sentiment_model, "classification.sentiment_model",
+                          base_dir=base_dir), threads=c.threads)
+    if c.needs_model:
+        from analysis.classify.hf_models import NeedsModel
+
+        needs_model = NeedsModel(
+            resolve_model(c.needs_model, "classification.needs_model", base_dir=base_dir),
+            threads=c.threads)
+    else:
+        heads = _with_custom_needs(heads, taxonomy, encoder)
+    return ReviewClassifier(encoder, heads, taxonomy, need_threshold=c.need_threshold,
+                            languages=c.languages, sentiment_model=sentiment_model,
+                            needs_model=needs_model, onnx=c.onnx)
+
+
+def _with_custom_needs(heads: HeadSet, taxonomy, encoder) -> HeadSet:  # type: ignore[no-untyped-def]
+    """Add rows for needs the heads lack, fitted on the taxonomy's example sentences."""
+    import numpy as np
+
+    from analysis.classify.training import fit_needs, needs_training_set
+
+    known = heads.heads["needs"]
+    missing = tuple(i for i in taxonomy.ids if i not in known.labels)
+    if not missing:
+        return heads
+    texts, labels = needs_training_set(taxonomy.needs)
+    new = fit_needs(encoder.encode(texts), labels, missing)
+    log.info("fitted needs heads for %s from %d example sentences", missing, len(texts))
+    merged = attrs.evolve(
+        known, labels=known.labels + missing,
+        coef=np.vstack([known.coef, new.coef]),
+        intercept=np.concatenate([known.intercept, new.intercept]),
+        thresholds=None)
+    return attrs.evolve(heads, heads={**heads.heads, "needs": merged})

@@ -1,0 +1,150 @@
+"""Measure a classifier against labelled reviews (``reviewgap evaluate``).
+
+Stage: classify (quality). In: a labelled CSV (``text`` + any of ``sentiment``/``rating``,
+``problem_report``, ``feature_request``, ``praise``, ``question``, ``needs``). Out: precision,
+recall, F1, support and a confusion matrix per label, sentiment accuracy; written as
+``<workspace>/evaluation/latest.json``, which the report's methodology appendix reads.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.classify.heads import INPUT_TYPES
+
+if TYPE_CHECKING:
+    from analysis.classify.pipeline import ReviewClassifier
+
+LABEL_COLUMNS = (*INPUT_TYPES, "sentiment", "rating", "needs")
+
+
+class LabelledFileError(ValueError):
+    """A labelled CSV cannot be used; the message names the file and the column."""
+
+
+def binary_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Precision, recall, F1, support and ``[[tn, fp], [fn, tp]]`` for one yes/no label."""
+    y, pred = np.asarray(y, dtype=bool), np.asarray(pred, dtype=bool)
+    tp, fp = int((y & pred).sum()), int((~y & pred).sum())
+    fn, tn = int((y & ~pred).sum()), int((~y & ~pred).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "support": tp + fn, "confusion": [[tn, fp], [fn, tp]]}
+
+
+def _flag(value: Any, path: Path, column: str, row: int) -> int:
+    text = str(value).strip().lower()
+    if text in ("1", "1.0", "true", "yes", "y"):
+        return 1
+    if text in ("0", "0.0", "false", "no", "n", ""):
+        return 0
+    raise LabelledFileError(f"{path}: column {column!r}, row {row}: expected 0/1, got {value!r}")
+
+
+def read_labelled(path: Path) -> pd.DataFrame:
+    """Read and check a labelled CSV; returns text plus the label columns present (parsed).
+
+    Raises:
+        LabelledFileError: missing ``text`` column, no label column, or a bad value (names the
+            file, column and row).
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise LabelledFileError(f"{path}: cannot read as CSV ({exc})") from None
+    if "text" not in frame.columns:
+        raise LabelledFileError(f"{path}: no 'text' column (columns: {list(frame.columns)})")
+    present = [c for c in LABEL_COLUMNS if c in frame.columns]
+    if not present:
+        raise LabelledFileError(
+            f"{path}: no label column; expected any of {', '.join(LABEL_COLUMNS)}")
+    out = pd.DataFrame({"text": frame["text"]})
+    for col in present:
+        if col in INPUT_TYPES:
+            out[col] = [_flag(v, path, col, i + 2) for i, v in enumerate(frame[col])]
+        elif col == "rating":
+            vals = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
+            bad = frame[col][vals.isna() & (frame[col] != "")]
+            if len(bad) or ((vals < 1) | (vals > 5)).any():
+                row = int((bad.index[0] if len(bad) else vals[(vals < 1) | (vals > 5)].index[0]))
+                raise LabelledFileError(
+                    f"{path}: column 'rating', row {row + 2}: expected 1-5")
+            out[col] = vals
+        elif col == "sentiment":
+            vals = frame[col].str.strip().str.lower()
+            bad = vals[~vals.isin(["negative", "neutral", "positive", ""])]
+            if len(bad):
+                raise LabelledFileError(
+                    f"{path}: column 'sentiment', row {int(bad.index[0]) + 2}: expected "
+                    f"negative/neutral/positive, got {bad.iloc[0]!r}")
+            out[col] = vals.replace("", np.nan)
+        else:  # needs: semicolon-separated ids
+            out[col] = [{n.strip() for n in str(v).split(";") if n.strip()} for v in frame[col]]
+    return out
+
+
+def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = "") -> dict[str, Any]:
+    """Classify ``frame.text`` and compare with its labels (only rows classified ``ok`` count)."""
+    ratings = frame["rating"].tolist() if "rating" in frame else None
+    results = clf.classify(frame["text"].tolist())
+    ok = np.array([r.status == "ok" for r in results])
+    labels: dict[str, Any] = {}
+    confusion: dict[str, Any] = {}
+    for col in INPUT_TYPES:
+        if col in frame:
+            pred = np.array([bool(getattr(r, col)) for r in results])
+            m = binary_metrics(frame[col].to_numpy()[ok], pred[ok])
+            confusion[col] = m.pop("confusion")
+            labels[col] = m
+    if "needs" in frame:
+        for need in clf.taxonomy.ids:
+            y = np.array([need in s for s in frame["needs"]])
+            pred = np.array([need in r.needs for r in results])
+            if y[ok].any() or pred[ok].any():
+                m = binary_metrics(y[ok], pred[ok])
+                confusion[f"need:{need}"] = m.pop("confusion")
+                labels[f"need:{need}"] = m
+    truth = None
+    if "sentiment" in frame:
+        truth = frame["sentiment"].to_numpy(dtype=object)
+    elif ratings is not None:
+        r = np.array(ratings, dtype=float)
+        truth = np.where(r <= 2, "negative", np.where(r >= 4, "positive", None))
+    sentiment_accuracy = None
+    if truth is not None:
+        pol = np.array([t in ("negative", "positive") for t in truth]) & ok
+        if pol.any():
+            pred = np.array(["positive" if (r.sentiment_score or 0) > 0 else "negative"
+                             for r in results])
+            sentiment_accuracy = round(float(np.mean(pred[pol] == truth[pol])), 4)
+    return {
+        "model_version": clf.model_version,
+        "input": input_name,
+        "n": int(len(frame)),
+        "n_classified": int(ok.sum()),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "labels": labels,
+        "confusion": confusion,
+        "sentiment_accuracy": sentiment_accuracy,
+        "sentiment_accuracy_definition": "sign of sentiment_score vs label "
+        "(or stars <=2 negative, >=4 positive), neutral rows left out",
+    }
+
+
+def write_evaluation(result: dict[str, Any], folder: Path) -> Path:
+    """Write ``latest.json`` (and a timestamped copy) into the workspace's evaluation folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2, sort_keys=True) + "\n"
+    stamp = result["created_at"].replace(":", "").replace("-", "")
+    (folder / f"evaluation-{stamp}.json").write_text(text, "utf-8")
+    latest = folder / "latest.json"
+    latest.write_text(text, "utf-8")
+    return latest

@@ -1,0 +1,43 @@
+"""Feature vectors for the heads, built from review and sentence embeddings.
+
+Stage: classify (features). In: one embedding per review and one per sentence. Out: matrices.
+
+``review+sentmax`` = the whole review's embedding next to the element-wise maximum over its
+sentences' embeddings. The maximum keeps a strong single sentence ("it crashes on start")
+visible in a long, mostly positive review, where the review embedding averages it away; on
+minibar this lifted problem-report F1 by a few points over the review embedding alone (see
+default_heads/manifest.json). A sentence on its own is scored as a one-sentence review
+(``[s, s]``), so the same heads give aspect-level labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+FEATURES = "review+sentmax"
+
+
+def review_features(review_vecs: np.ndarray, sentence_vecs: np.ndarray,
+                    offsets: Sequence[int]) -> np.ndarray:
+    """Stack ``[review, max over its sentences]`` per review.
+
+    Args:
+        review_vecs: (n, d) review embeddings.
+        sentence_vecs: (m, d) sentence embeddings of all reviews, review after review.
+        offsets: n + 1 offsets; review i owns ``sentence_vecs[offsets[i]:offsets[i + 1]]``. A
+            review without sentences uses its own embedding.
+    """
+    n, d = review_vecs.shape
+    out = np.empty((n, 2 * d), dtype=np.float32)
+    out[:, :d] = review_vecs
+    for i in range(n):
+        a, b = offsets[i], offsets[i + 1]
+        out[i, d:] = sentence_vecs[a:b].max(axis=0) if b > a else review_vecs[i]
+    return out
+
+
+def sentence_features(sentence_vecs: np.ndarray) -> np.ndarray:
+    """A sentence as a one-sentence review: ``[s, s]``."""
+    return np.hstack([sentence_vecs, sentence_vecs]).astype(np.float32)

@@ -1,0 +1,257 @@
+"""Reproduce the shipped default heads from their sources: ``python -m analysis.classify.fit_defaults``.
+
+Stage: classify (maintainer tool). In: the minibar-en labelled reviews (``../shared/data/minibar-en``,
+not shipped), our example sentences (``examples/input_types.csv``, the taxonomy). Out: a heads
+folder (``heads.npz``, optional ``adapter.npz``, ``manifest.json`` with how the heads were fitted
+and their leave-one-app-out hold-out figures).
+
+Labels used: sentiment from stars (1-2 negative, 3 neutral, 4-5 positive; weak), problem_report
+and feature_request hand labels, praise weakly from stars (4-5 stars, no report, no request),
+question weakly from interrogative sentences, needs from the taxonomy's example sentences.
+
+Leave-one-app-out: for each app, everything (adapter, heads, thresholds, C) is fitted on the
+other apps plus the examples, and the figures are measured on the held-out app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.classify.evaluate import binary_metrics
+from analysis.classify.features import FEATURES, review_features
+from analysis.classify.heads import DEFAULT_HEADS_DIR, INPUT_TYPES, HeadSet
+from analysis.classify.hub import ModelRef, bundled_encoder, resolve_model
+from analysis.classify.sentences import split_sentences
+from analysis.classify.taxonomy import DEFAULT_NEEDS
+from analysis.classify.training import (
+    fit_input_types,
+    fit_needs,
+    fit_sentiment,
+    needs_training_set,
+    stars_to_sentiment,
+    weak_praise,
+    weak_question,
+)
+
+log = logging.getLogger("fit_defaults")
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "input_types.csv"
+SENT_INDEX = {"negative": 0, "neutral": 1, "positive": 2}
+
+
+def find_minibar() -> Path:
+    """``$REVIEWGAP_SHARED/data/minibar-en`` or ``../shared/data/minibar-en`` beside the repo."""
+    repo = Path(__file__).resolve().parents[2]
+    env = os.environ.get("REVIEWGAP_SHARED")
+    for cand in ([Path(env)] if env else []) + [repo.parent / "shared", repo / "shared"]:
+        if (cand / "data" / "minibar-en").is_dir():
+            return cand / "data" / "minibar-en"
+    raise FileNotFoundError("minibar-en not found: set REVIEWGAP_SHARED or pass --data")
+
+
+def load_training_frame(data_dir: Path) -> pd.DataFrame:
+    """minibar reviews + our example sentences in one frame with every target column.
+
+    Columns: text, group (app name or ``examples``), stars, sentiment (0/1/2, -1 unknown),
+    problem_report, feature_request, praise, question (float, NaN unknown).
+    """
+    frames = []
+    for path in sorted(data_dir.glob("*.csv")):
+        d = pd.read_csv(path)
+        text = d["data"].fillna("").astype(str)
+        frames.append(pd.DataFrame({
+            "text": text, "group": d["app"].astype(str), "stars": d["score"].astype(float),
+            "sentiment": stars_to_sentiment(d["score"]),
+            "problem_report": d["problem_report"].astype(float),
+            "feature_request": d["feature_request"].astype(float),
+            "praise": [weak_praise(s, p, f) for s, p, f in
+                       zip(d["score"], d["problem_report"], d["feature_request"], strict=True)],
+            "question": [float(weak_question(t)) for t in text],
+        }))
+    ex = pd.read_csv(EXAMPLES)
+    frames.append(pd.DataFrame({
+        "text": ex["text"], "group": "examples", "stars": np.nan,
+        "sentiment": ex["sentiment"].map(SENT_INDEX).astype(int),
+        **{k: ex[k].astype(float) for k in INPUT_TYPES},
+    }))
+    return pd.concat(frames, ignore_index=True)
+
+
+class EmbeddingCache:
+    """Embeddings per (encoder, adapter) kept in an npz under ``cache_dir`` between runs."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.dir = cache_dir
+
+    def get(self, key: str, encoder: Any, texts: list[str]) -> np.ndarray:
+        import hashlib
+
+        digest = hashlib.sha256(("\x1f".join(texts) + key).encode()).hexdigest()[:16]
+        path = self.dir / f"emb-{digest}.npy" if self.dir else None
+        if path and path.exists():
+            return np.load(path)
+        vecs = encoder.encode(texts)
+        if path:
+            self.dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            np.save(path, vecs)
+        return vecs
+
+
+def embed_frame(frame: pd.DataFrame, encoder: Any, cache: EmbeddingCache,
+                key: str) -> np.ndarray:
+    """``review+sentmax`` features for every row (sentences split like the pipeline does)."""
+    texts = frame["text"].tolist()
+    sents = [split_sentences(t) or [t] for t in texts]
+    offsets = np.cumsum([0, *(len(s) for s in sents)])
+    flat = [s for ss in sents for s in ss]
+    vecs = cache.get(key, encoder, [*texts, *flat])
+    return review_features(vecs[: len(texts)], vecs[len(texts) :], offsets)
+
+
+def fit_heads(x: np.ndarray, frame: pd.DataFrame, need_vecs: np.ndarray,
+              need_labels: list[set[str]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit sentiment, input-type and needs heads; returns (heads, fitting info)."""
+    groups = frame["group"].to_numpy()
+    sent_head, sent_info = fit_sentiment(x, frame["sentiment"].to_numpy(), groups)
+    it_head, it_info = fit_input_types(
+        x, {k: frame[k].to_numpy(dtype=float) for k in INPUT_TYPES}, groups)
+    needs_head = fit_needs(need_vecs, need_labels, [n.id for n in DEFAULT_NEEDS])
+    return ({"sentiment": sent_head, "input_types": it_head, "needs": needs_head},
+            {"sentiment": sent_info, "input_types": it_info})
+
+
+def holdout_figures(heads: dict[str, Any], x: np.ndarray, frame: pd.DataFrame) -> dict[str, Any]:
+    """Figures on a held-out app: polarity accuracy (stars <=2 vs >=4), P/R/F1 per input type."""
+    probs = heads["sentiment"].predict_proba(x)
+    stars = frame["stars"].to_numpy()
+    polar = (stars <= 2) | (stars >= 4)
+    score = probs[:, 2] - probs[:, 0]
+    out: dict[str, Any] = {
+        "n": len(frame),
+        "sentiment_accuracy": round(float(np.mean((score[polar] > 0) == (stars[polar] >= 4))), 4),
+        "sentiment_3class_accuracy": round(float(np.mean(
+            probs.argmax(1) == frame["sentiment"].to_numpy())), 4),
+    }
+    it = heads["input_types"]
+    yes = it.decide(it.predict_proba(x))
+    for j, label in enumerate(it.labels):
+        y = frame[label].to_numpy(dtype=float)
+        known = ~np.isnan(y)
+        out[label] = binary_metrics(y[known].astype(int), yes[known, j])
+    return out
+
+
+def _encoder(ref: ModelRef, adapter: dict[str, np.ndarray] | None, threads: int) -> Any:
+    from analysis.classify.encoder import TransformerEncoder
+
+    return TransformerEncoder(ref, threads=threads, adapter=adapter)
+
+
+def _adapter_key(ref: ModelRef, adapter: dict[str, np.ndarray] | None) -> str:
+    import hashlib
+
+    h = hashlib.sha256(ref.id.encode())
+    for k in sorted(adapter or {}):
+        h.update(adapter[k].tobytes())  # type: ignore[index]
+    return h.hexdigest()[:16]
+
+
+def run_fold(frame: pd.DataFrame, train: np.ndarray, ref: ModelRef, args: argparse.Namespace,
+             cache: EmbeddingCache) -> tuple[dict[str, Any], dict[str, Any],
+                                             dict[str, np.ndarray] | None, Any]:
+    """Fit everything on ``frame[train]``; returns (heads, info, adapter, encoder)."""
+    adapter = None
+    info: dict[str, Any] = {}
+    tr = frame[train]
+    if args.fine_tune:
+        from analysis.classify.finetune import finetune
+
+        t0 = time.time()
+        adapter, _ = finetune(
+            ref, tr["text"].tolist(),
+            {k: tr[k].to_numpy(dtype=float) for k in ("problem_report", "feature_request")},
+            tr["sentiment"].to_numpy(), epochs=args.epochs, rank=args.rank,
+            threads=args.threads, progress=log.info)
+        info["fine_tune_seconds"] = round(time.time() - t0, 1)
+    encoder = _encoder(ref, adapter, args.threads)
+    key = _adapter_key(ref, adapter)
+    x = embed_frame(frame, encoder, cache, key)
+    need_texts, need_labels = needs_training_set(DEFAULT_NEEDS)
+    heads, fit_info = fit_heads(x[train], tr, cache.get(key, encoder, need_texts), need_labels)
+    return heads, {**info, **fit_info}, adapter, (encoder, x)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point (see the module docstring)."""
+    p = argparse.ArgumentParser(prog="python -m analysis.classify.fit_defaults",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, help="minibar-en folder (default: ../shared/...)")
+    p.add_argument("--out", type=Path, default=DEFAULT_HEADS_DIR)
+    p.add_argument("--encoder", help="hub id or folder (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--fine-tune", action=argparse.BooleanOptionalAction, default=True,
+                   help="fit a LoRA adapter (default) or only linear heads on frozen embeddings")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--rank", type=int, default=8)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--holdout", action=argparse.BooleanOptionalAction, default=True,
+                   help="measure leave-one-app-out figures (one extra fit per app)")
+    p.add_argument("--cache", type=Path, default=Path("/tmp/reviewgap-fit-cache"),
+                   help="embedding cache folder (outside the repo)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    data_dir = args.data or find_minibar()
+    frame = load_training_frame(data_dir)
+    ref = resolve_model(args.encoder, "--encoder") if args.encoder else bundled_encoder()
+    cache = EmbeddingCache(args.cache)
+    apps = sorted(g for g in frame["group"].unique() if g != "examples")
+    holdout: dict[str, Any] = {}
+    if args.holdout:
+        for app in apps:
+            train = (frame["group"] != app).to_numpy()
+            log.info("hold-out fold: %s", app)
+            heads, _, _, (_, x) = run_fold(frame, train, ref, args, cache)
+            holdout[app] = holdout_figures(heads, x[~train], frame[~train])
+            log.info("%s: %s", app, holdout[app])
+    log.info("final fit on all apps")
+    heads, info, adapter, _ = run_fold(frame, np.ones(len(frame), bool), ref, args, cache)
+    manifest = {
+        "encoder": ref.id,
+        "features": FEATURES,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sources": {
+            "minibar-en": "Jl-wei/mini-bar dataset/for_classification (MIT), 3 apps x 2,000 "
+                          "English reviews; text not shipped",
+            "examples": "analysis/classify/examples/input_types.csv and taxonomy.py examples "
+                        "(written for this project)",
+        },
+        "labels": {
+            "sentiment": "stars 1-2 negative, 3 neutral, 4-5 positive (weak) + examples",
+            "problem_report": "minibar hand labels + examples",
+            "feature_request": "minibar hand labels + examples",
+            "praise": "weak: 4-5 stars with no problem/feature label; 1-3 stars = no",
+            "question": "weak: an interrogative sentence ending in '?'",
+            "needs": "taxonomy example sentences (generic sentences as negatives)",
+        },
+        "training": {"fine_tune": args.fine_tune, "epochs": args.epochs, "rank": args.rank,
+                     "head": "LogisticRegression on review+sentmax, C and thresholds by "
+                             "grouped CV on the training apps", **info},
+        "holdout": holdout,
+        "command": "python -m analysis.classify.fit_defaults "
+                   + ("--fine-tune" if args.fine_tune else "--no-fine-tune"),
+    }
+    HeadSet(heads, manifest, adapter).save(args.out)
+    log.info("wrote %s", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

