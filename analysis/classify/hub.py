@@ -93,7 +93,9 @@ def resolve_model(name: str, key: str, *, base_dir: Path | None = None) -> Model
     from huggingface_hub import snapshot_download
 
     try:
-        folder = snapshot_download(name, local_files_only=not downloads_allowed())
+        # The cache location is read now, not at import time, so HF_HUB_CACHE set later counts.
+        folder = snapshot_download(name, local_files_only=not downloads_allowed(),
+                                   cache_dir=os.environ.get("HF_HUB_CACHE") or None)
     except Exception as exc:  # huggingface_hub raises several types for "not available"
         how = (
             "download failed"

@@ -1,0 +1,50 @@
+"""Sentence splitting and language detection on informal review text."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.classify.language import detect_languages
+from analysis.classify.sentences import MAX_WORDS, split_sentences
+
+
+def test_split_on_punctuation_emoji_and_newlines() -> None:
+    assert split_sentences("Love it 😍 but it crashes. Fix pls!!! thx") == [
+        "Love it 😍", "but it crashes.", "Fix pls!!!", "thx"]
+    assert split_sentences("line one\nline two") == ["line one", "line two"]
+    assert split_sentences("It works, e.g. sync is fast. Vs. others it wins") == [
+        "It works, e.g. sync is fast.", "Vs. others it wins"]
+    assert split_sentences("Version 2.5 is out") == ["Version 2.5 is out"]
+
+
+def test_title_is_first_sentence_and_fragments_are_glued() -> None:
+    assert split_sentences("Works well. 👍👍", title="Nice") == ["Nice", "Works well. 👍👍"]
+    assert split_sentences("") == [] and split_sentences("   ") == []
+    assert split_sentences("😍") == ["😍"]
+
+
+def test_long_run_on_is_cut() -> None:
+    text = ", ".join(["the sync is slow and the app is heavy"] * 20)
+    parts = split_sentences(text)
+    assert len(parts) > 1
+    assert all(len(p.split()) <= MAX_WORDS for p in parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_split_never_loses_words(text: str) -> None:
+    parts = split_sentences(text)
+    assert all(p.strip() for p in parts)
+    assert "".join(text.split()) == "".join("".join(parts).split()) or (
+        # glued fragments get a space; no word may vanish
+        sorted("".join(text.split())) == sorted("".join("".join(parts).split())))
+
+
+def test_detect_languages_short_text_is_undetermined_unless_stated() -> None:
+    got = detect_languages(
+        ["ok", "Great app, works every day without problems",
+         "Très bonne application, je la recommande vivement",
+         "Sync fails", "App stürzt ständig ab und verliert meine Daten"],
+        [None, None, None, "de", None])
+    assert got == ["und", "en", "fr", "de", "de"]
