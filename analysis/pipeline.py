@@ -79,7 +79,7 @@ def run_pipeline(
     log: Callable[[str], None] = print,
     lock: bool = True,
     lock_max_age: timedelta = DEFAULT_MAX_AGE,
-    alerts: bool = True,
+    alerts: bool | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run ``stages`` in order (see module docstring); never raises for a stage failure.
@@ -95,7 +95,8 @@ def run_pipeline(
         log: where progress lines go.
         lock: take the workspace lock (see :mod:`analysis.lock`).
         lock_max_age: a lock older than this is stale whoever holds it.
-        alerts: send the ``[alerts]`` digest at the end.
+        alerts: send the ``[alerts]`` digest at the end; default: for ``kind == "run"``
+            only (an ad-hoc ``reviewgap crawl`` or the demo sends none).
         env: environment for SMTP settings (default ``os.environ``).
 
     Raises:
@@ -125,7 +126,8 @@ def run_pipeline(
             _stage(result, "compare", log, lambda: _compare(cfg, result, log))
             _stage(result, "report", log, lambda: _report(cfg, result, log))
         _prune(cfg, result, log)
-        if alerts:
+        send_alerts = kind == "run" if alerts is None else alerts
+        if send_alerts:
             _alert(cfg, result, env, log)
         with _store(ws) as store:
             store.finish_run(
