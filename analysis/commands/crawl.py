@@ -37,8 +37,14 @@ def command(
 
     cfg = load_or_exit(config_path)
     overrides = parse_settings(scrapy_settings)
-    result = run_pipeline(cfg, overrides=overrides, stages=("crawl",), products=products,
-                          sources=sources, kind="crawl", log=click.echo)
+    from analysis.lock import RunLockedError
+
+    try:
+        result = run_pipeline(cfg, overrides=overrides, stages=("crawl",), products=products,
+                              sources=sources, kind="crawl", log=click.echo)
+    except RunLockedError as exc:  # another run/crawl is using this workspace
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_STAGE_FAILED) from None
     if result.exit_code:
         click.echo("error: " + "; ".join(result.errors), err=True)
         raise SystemExit(EXIT_STAGE_FAILED)
