@@ -177,7 +177,7 @@ def _need_changes(
     start = cutoff - span
     window = {"before": f"{start:%Y-%m-%d} to {cutoff:%Y-%m-%d}",
               "since": f"{cutoff:%Y-%m-%d} to {newest:%Y-%m-%d}",
-              "days": int(round(span / timedelta(days=1)))}
+              "days": round(span / timedelta(days=1))}
 
     cls = store.classifications_frame(version)
     table = review_table(reviews, cls, products=list(reviews["product"].unique()))
@@ -197,15 +197,15 @@ def _need_changes(
     min_n = cfg.report.min_sample
     for product in names:
         for need in taxonomy.ids:
-            def cell(p: str, col: str) -> int:
-                key = (product, need, p)
+            def cell(key: tuple[str, str, str], col: str) -> int:
                 return int(mentions.loc[key, col]) if key in mentions.index else 0
 
+            before, since = (product, need, "before"), (product, need, "since")
             n_b, n_s = int(n_reviews.get((product, "before"), 0)), int(
                 n_reviews.get((product, "since"), 0))
-            k_b, k_s = cell("before", "k"), cell("since", "k")
+            k_b, k_s = cell(before, "k"), cell(since, "k")
             tests = [("share", k_b, n_b, k_s, n_s),
-                     ("negative_share", cell("before", "neg"), k_b, cell("since", "neg"), k_s)]
+                     ("negative_share", cell(before, "neg"), k_b, cell(since, "neg"), k_s)]
             for metric, kb, nb, ks, ns in tests:
                 if min(nb, ns) < min_n:
                     continue

@@ -144,7 +144,7 @@ def run_pipeline(
     return result
 
 
-class _store:  # noqa: N801 - reads as a function in `with _store(ws) as store`
+class _store:
     """Open the store for a short block: stages open their own, and Scrapy's pipeline too."""
 
     def __init__(self, ws: Workspace) -> None:
@@ -173,7 +173,8 @@ def _record_takeover(store: ReviewStore, result: RunResult, took_over: tuple[Any
                          error=f"interrupted ({reason}); lock taken over by {result.run_id}")
 
 
-def _stage(result: RunResult, name: str, log: Callable[[str], None], body: Callable[[], None]) -> None:
+def _stage(result: RunResult, name: str, log: Callable[[str], None],
+           body: Callable[[], None]) -> None:
     log(f"== {name}")
     try:
         body()

@@ -119,7 +119,8 @@ def test_webhook_down_is_bounded_and_never_raises(caplog: pytest.LogCaptureFixtu
 
 def test_webhook_refuses_non_http_urls(tmp_path: Any) -> None:
     result = post_webhook(f"file://{tmp_path}/x", {"text": "x"}, sleep=Sleeps())
-    assert result.ok is False and "must be an http(s) URL" in (result.error or "")
+    assert result.ok is False
+    assert "must be an http(s) URL" in (result.error or "")
 
 
 class Inbox:
@@ -128,7 +129,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Envelope] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -200,7 +201,8 @@ def test_email_server_down_is_retried_then_given_up() -> None:
 )
 def test_email_misconfiguration_is_reported(env: dict[str, str], error: str) -> None:
     result = send_email(["a@example.org"], _digest(), env=env, sleep=Sleeps())
-    assert result.ok is False and error in (result.error or "")
+    assert result.ok is False
+    assert error in (result.error or "")
 
 
 def test_smtp_settings_from_env() -> None:
@@ -219,7 +221,8 @@ def test_deliver_never_raises_and_reports_each_channel(
     alerts = AlertsSection(webhook_url=f"{server.base}/hook", email_to=["a@example.org"])
     results = deliver(alerts, _digest(), env=_env(port), sleep=Sleeps())
     assert [(r.channel, r.ok) for r in results] == [("webhook", True), ("email", True)]
-    assert server.count("/hook") == 1 and len(inbox.messages) == 1
+    assert server.count("/hook") == 1
+    assert len(inbox.messages) == 1
 
     def crash(*_: Any, **__: Any) -> Delivery:
         raise RuntimeError("bug")

@@ -119,7 +119,8 @@ def built(tmp_path: Path) -> tuple[ReviewStore, Builder]:
 def test_previous_run_is_last_ok_run_with_report(built: tuple[ReviewStore, Builder]) -> None:
     store, _ = built
     prev = previous_run(store, "R2")
-    assert prev is not None and prev["run_id"] == "R1"
+    assert prev is not None
+    assert prev["run_id"] == "R1"
     assert previous_run(store, "R1") is None
 
 
@@ -180,7 +181,8 @@ def test_first_run(tmp_path: Path) -> None:
     assert out["previous_run"] == "none (this is the first run)"
     assert out["new_reviews"][0] == {"product": "Acme Notes", "new_reviews": 7,
                                      "total_reviews": 7}
-    assert out["need_changes"] == [] and out["rating_changes"] == []
+    assert out["need_changes"] == []
+    assert out["rating_changes"] == []
     assert out["summary"].startswith("First run: 7 reviews collected")
 
 

@@ -51,8 +51,10 @@ def test_live_holder_refuses_second_lock_naming_file_and_holder(tmp_path: Path) 
         RunLock(tmp_path, run_id="second").acquire()
     message = str(err.value)
     assert str(tmp_path / LOCK_NAME) in message
-    assert "run first" in message and f"pid {os.getpid()}" in message
-    assert err.value.holder is not None and err.value.holder.run_id == "first"
+    assert "run first" in message
+    assert f"pid {os.getpid()}" in message
+    assert err.value.holder is not None
+    assert err.value.holder.run_id == "first"
 
 
 def test_dead_pid_on_this_host_is_taken_over(tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -64,9 +66,11 @@ def test_dead_pid_on_this_host_is_taken_over(tmp_path: Path, caplog: pytest.LogC
         lock.acquire()
     assert lock.took_over is not None
     old, reason = lock.took_over
-    assert old is not None and old.run_id == "killed"
+    assert old is not None
+    assert old.run_id == "killed"
     assert f"pid {dead} is no longer running" in reason
-    assert "taking over stale lock" in caplog.text and "killed" in caplog.text
+    assert "taking over stale lock" in caplog.text
+    assert "killed" in caplog.text
     assert read_holder(tmp_path / LOCK_NAME).run_id == "next"  # type: ignore[union-attr]
     lock.release()
 
@@ -84,7 +88,8 @@ def test_old_lock_of_live_pid_is_stale(tmp_path: Path) -> None:
     _write(tmp_path / LOCK_NAME, started_at="2020-01-01T00:00:00Z", run_id="ancient")
     lock = RunLock(tmp_path, run_id="new", max_age=timedelta(hours=24))
     lock.acquire()
-    assert lock.took_over is not None and "old (max age 24.0 h)" in lock.took_over[1]
+    assert lock.took_over is not None
+    assert "old (max age 24.0 h)" in lock.took_over[1]
     lock.release()
 
 

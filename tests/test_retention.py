@@ -31,14 +31,16 @@ def test_prunes_only_folders_older_than_raw_days(tmp_path: Path) -> None:
     result = prune_raw(raw, raw_days=180, now=NOW)
     assert sorted(result.removed) == sorted(old)
     assert sorted(p.name for p in raw.iterdir()) == sorted(young)
-    assert result.kept == 3 and result.failed == {}
+    assert result.kept == 3
+    assert result.failed == {}
 
 
 def test_current_run_is_kept_whatever_its_age(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     current = _run_folder(raw, 1000)
     result = prune_raw(raw, raw_days=1, keep=current, now=NOW)
-    assert result.removed == [] and (raw / current).is_dir()
+    assert result.removed == []
+    assert (raw / current).is_dir()
 
 
 def test_non_run_names_use_mtime_and_symlinks_and_files_are_left(tmp_path: Path) -> None:
@@ -57,7 +59,9 @@ def test_non_run_names_use_mtime_and_symlinks_and_files_are_left(tmp_path: Path)
     (raw / "20000101T000000Z-file.txt").write_text("x")
     result = prune_raw(raw, raw_days=5, now=NOW)
     assert result.removed == ["manual-copy"]
-    assert fresh.is_dir() and target.is_dir() and (raw / "20000101T000000Z-link").is_symlink()
+    assert fresh.is_dir()
+    assert target.is_dir()
+    assert (raw / "20000101T000000Z-link").is_symlink()
     assert (raw / "20000101T000000Z-file.txt").exists()
 
 
@@ -81,7 +85,8 @@ def test_unremovable_folder_is_reported_and_others_go_on(
     monkeypatch.setattr("analysis.retention.shutil.rmtree", rmtree)
     result = prune_raw(raw, raw_days=10, now=NOW)
     assert result.removed == [gone]
-    assert list(result.failed) == [stuck] and "Permission denied" in result.failed[stuck]
+    assert list(result.failed) == [stuck]
+    assert "Permission denied" in result.failed[stuck]
     assert (raw / stuck).is_dir()
 
 

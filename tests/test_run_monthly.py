@@ -147,7 +147,7 @@ def write_config(folder: Path, *, products: tuple[str, ...] = ("acme", "rival"),
     for p in products:
         lines += ["[[products]]", f'key = "{p}"', f'name = "{NAMES[p]}"',
                   f"ours = {'true' if p == 'acme' else 'false'}",
-                  f"[products.apple_app_store]", f'app_id = "{APPS[p]}"', 'countries = ["us"]',
+                  "[products.apple_app_store]", f'app_id = "{APPS[p]}"', 'countries = ["us"]',
                   ""]
     path = folder / "reviewgap.toml"
     path.write_text("\n".join(lines), "utf-8")
@@ -205,7 +205,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Envelope] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -258,7 +258,8 @@ def _monthly_scenario(tmp_path: Path, server: LocalServer, hook: LocalServer,
     assert first.returncode == 0, first.stderr[-3000:] + first.stdout[-3000:]
     assert (shop.rss_count("acme"), shop.rss_count("rival")) == (2, 1)  # 50 + 10; 40
     assert query(tmp_path, "SELECT COUNT(*) FROM classifications")[0][0] == 100
-    assert hook.count("/hook") == 1 and len(inbox.messages) == 1
+    assert hook.count("/hook") == 1
+    assert len(inbox.messages) == 1
 
     # A month later: 15 + 5 new reviews; Acme's store rating dropped.
     t1 = t0 + timedelta(days=30)
@@ -283,7 +284,8 @@ def _monthly_scenario(tmp_path: Path, server: LocalServer, hook: LocalServer,
     stats = last_run(tmp_path)["stats"]
     assert stats["totals"]["new"] == 20
     # Classified only what is new.
-    assert stats["classify"]["pending"] == 20 and stats["classify"]["classified"] == 20
+    assert stats["classify"]["pending"] == 20
+    assert stats["classify"]["classified"] == 20
     assert query(tmp_path, "SELECT COUNT(*) FROM classifications")[0][0] == 120
     assert stats["targets"]["apple_app_store:acme:us"]["new"] == 15
     assert stats["targets"]["apple_app_store:rival:us"]["new"] == 5
@@ -456,7 +458,7 @@ def test_concurrent_run_is_refused_with_exit_1(tmp_path: Path, server: LocalServ
             second.stderr
     finally:
         shop.release.set()
-    out, err = first.communicate(timeout=300)
+    _out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-3000:]
     # The refused run recorded nothing; the first one finished and released the lock.
     assert [r["status"] for r in query(tmp_path, "SELECT status FROM runs")] == ["ok"]

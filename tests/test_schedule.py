@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -104,7 +105,8 @@ def test_systemd_units_content(tmp_path: Path) -> None:
             "--log-file /srv/ws/logs/run-{yyyymm}.log") in service
     assert "WorkingDirectory=/srv/acme 50%%" in service
     assert "OnCalendar=Fri *-*-* 02:30:00" in timer
-    assert "Persistent=true" in timer and "Unit=reviewgap.service" in timer
+    assert "Persistent=true" in timer
+    assert "Unit=reviewgap.service" in timer
     assert "WantedBy=timers.target" in timer
 
 
@@ -181,7 +183,7 @@ def test_install_failures_are_errors(tmp_path: Path) -> None:
         install_cron("x", Path("/c"), run=FakeRunner(table="", fail={"-"}))
     with pytest.raises(ScheduleError, match="cannot run"):
         install_cron("x", Path("/c"), crontab=(str(tmp_path / "no-such-crontab"),))
-    with pytest.raises(ScheduleError, match="enable --now reviewgap.timer failed: boom"):
+    with pytest.raises(ScheduleError, match=re.escape("enable --now reviewgap.timer failed: boom")):
         install_systemd({"reviewgap.timer": "x"}, unit_dir=tmp_path,
                         run=FakeRunner(fail={"enable"}))
 
@@ -217,7 +219,8 @@ def test_cli_install_systemd_uses_home_and_systemctl(tmp_path: Path,
     unit_dir = tmp_path / "home" / ".config" / "systemd" / "user"
     timer = (unit_dir / "reviewgap.timer").read_text()
     assert "OnCalendar=*-*-* 05:45:00" in timer
-    assert "# reviewgap.timer" in result.output and timer in result.output
+    assert "# reviewgap.timer" in result.output
+    assert timer in result.output
     assert [c[0] for c in runner.calls] == [
         ["systemctl", "--user", "daemon-reload"],
         ["systemctl", "--user", "enable", "--now", "reviewgap.timer"],
@@ -231,7 +234,8 @@ def test_cli_install_cron_uses_crontab(tmp_path: Path, monkeypatch: pytest.Monke
     result = CliRunner().invoke(cli, ["schedule", "--config", str(cfg), "--install",
                                       "--executable", str(_fake_executable(tmp_path))])
     assert result.exit_code == 0, result.output
-    assert runner.table is not None and runner.table.strip() == result.stdout.strip()
+    assert runner.table is not None
+    assert runner.table.strip() == result.stdout.strip()
 
 
 def test_cli_bad_option_exits_2(tmp_path: Path) -> None:
@@ -246,5 +250,6 @@ def test_default_executable_is_this_venvs_script() -> None:
     from analysis.schedule import default_executable
 
     exe = default_executable()
-    assert exe.is_absolute() and exe.name == "reviewgap"
+    assert exe.is_absolute()
+    assert exe.name == "reviewgap"
     assert exe.parent == Path(sys.executable).parent.absolute()

@@ -63,14 +63,15 @@ def test_status_shows_runs_counts_and_target_health(tmp_path: Path) -> None:
     store.close()
     out = _status(cfg)
     assert "last 2 run(s):" in out
-    assert ("20261001T030000Z-aaaa run    ok       " in out
-            and "new 40, classified 40, report /ws/r1.pdf" in out)
+    assert ("20261001T030000Z-aaaa run    ok       " in out)
+    assert ("new 40, classified 40, report /ws/r1.pdf" in out)
     assert "20261101T030000Z-bbbb run    failed" in out
     assert "error: crawl: 1 job(s) failed: apple_app_store:acme" in out
     lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("  apple_app_store")}
     # `quiet` is in the failed job but completed nothing in it: its last crawl failed too.
     assert "LAST CRAWL FAILED" in lines[quiet]
-    assert "LAST CRAWL FAILED" in lines[broken] and "page_failed=1" in lines[broken]
+    assert "LAST CRAWL FAILED" in lines[broken]
+    assert "page_failed=1" in lines[broken]
     assert "last completed never" in lines[broken]
 
 
@@ -92,15 +93,16 @@ def test_status_shows_run_in_progress_and_stale_lock(tmp_path: Path) -> None:
     store.close()
     with RunLock(tmp_path / "ws", run_id="live-run"):
         out = _status(cfg)
-    assert (f"held by run live-run (pid {os.getpid()} on {socket.gethostname()}" in out
-            and "a run is in progress" in out)
+    assert (f"held by run live-run (pid {os.getpid()} on {socket.gethostname()}" in out)
+    assert ("a run is in progress" in out)
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     (tmp_path / "ws" / LOCK_NAME).write_text(json.dumps({
         "pid": proc.pid, "host": socket.gethostname(), "started_at": "2026-11-01T03:00:00Z",
         "run_id": "dead-run"}))
     out = _status(cfg)
-    assert "held by run dead-run" in out and "STALE" in out
+    assert "held by run dead-run" in out
+    assert "STALE" in out
     assert "the next run takes it over" in out
 
 

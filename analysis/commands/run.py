@@ -47,7 +47,7 @@ def command(config_path: Path, scrapy_settings: tuple[str, ...], skip: tuple[str
 
     Example:
 
-        reviewgap run --config /srv/acme/reviewgap.toml --log-file /srv/acme/data/logs/run-{yyyymm}.log
+        reviewgap run -c /srv/acme/reviewgap.toml --log-file /srv/acme/logs/run-{yyyymm}.log
     """
     from analysis.lock import RunLockedError
     from analysis.pipeline import STAGES, run_pipeline
