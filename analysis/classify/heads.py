@@ -37,7 +37,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-@attrs.define
+@attrs.define(eq=False)  # arrays: compare with .digest, not ==
 class LinearHead:
     """``probs = act(x @ coef.T + intercept)``, optional one hidden ReLU layer before it.
 
@@ -87,7 +87,7 @@ class LinearHead:
         return out
 
 
-@attrs.define
+@attrs.define(eq=False)
 class HeadSet:
     """All heads of a classifier plus the manifest that describes them."""
 

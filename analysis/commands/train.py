@@ -106,7 +106,7 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
         all_vecs = np.vstack([sent_vecs, vecs[: len(texts)]])
         heads["needs"] = fit_needs(all_vecs, [*ex_labels, *frame["needs"]], clf.taxonomy.ids)
         report["needs"] = {"n": len(texts)}
-    if len(heads) == len(clf.heads.heads) and heads == clf.heads.heads:
+    if not report:
         fail_input(f"{input_path}: nothing to train")
     if out_dir is None:
         from analysis.workspace import Workspace
