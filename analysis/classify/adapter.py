@@ -40,17 +40,24 @@ def _lora_linear_cls() -> Any:
     return LoRALinear
 
 
-def _targets(model: Any) -> Iterable[tuple[str, Any]]:
+def _targets(model: Any, first_layer: int = 0) -> Iterable[tuple[str, Any]]:
     import torch
 
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Linear) and "encoder.layer." in name and \
-                name.endswith(TARGETS):
+                name.endswith(TARGETS) and \
+                int(name.split("encoder.layer.")[1].split(".")[0]) >= first_layer:
             yield name, module
 
 
-def attach_lora(model: Any, rank: int = 8, alpha: float = 16.0) -> list[Any]:
+def attach_lora(model: Any, rank: int = 8, alpha: float = 16.0, first_layer: int = 0) -> list[Any]:
     """Freeze ``model`` and wrap its target Linear layers with trainable adapters.
+
+    Args:
+        model: a transformers BERT-style encoder.
+        rank, alpha: LoRA rank and scaling.
+        first_layer: adapt only layers from this index on (lower layers stay frozen, so their
+            outputs can be computed once and cached during training).
 
     Returns:
         The trainable parameters (for the optimiser).
@@ -59,7 +66,7 @@ def attach_lora(model: Any, rank: int = 8, alpha: float = 16.0) -> list[Any]:
     for p in model.parameters():
         p.requires_grad_(False)
     params: list[Any] = []
-    for name, module in list(_targets(model)):
+    for name, module in list(_targets(model, first_layer)):
         parent_name, _, child = name.rpartition(".")
         wrapped = cls(module, rank, alpha)
         setattr(model.get_submodule(parent_name), child, wrapped)

@@ -28,7 +28,7 @@ class BaseEncoder:
     """Tokenise, sort by length, batch, embed, cache. Subclasses implement :meth:`_embed`."""
 
     def __init__(
-        self, ref: ModelRef, tokenizer: Any, *, batch_size: int = 32, cache_size: int = 200_000
+        self, ref: ModelRef, tokenizer: Any, *, batch_size: int = 32, cache_size: int = 50_000
     ) -> None:
         self.ref = ref
         self.tokenizer = tokenizer

@@ -166,28 +166,63 @@ def _adapter_key(ref: ModelRef, adapter: dict[str, np.ndarray] | None) -> str:
 
 
 def run_fold(frame: pd.DataFrame, train: np.ndarray, ref: ModelRef, args: argparse.Namespace,
-             cache: EmbeddingCache) -> tuple[dict[str, Any], dict[str, Any],
-                                             dict[str, np.ndarray] | None, Any]:
-    """Fit everything on ``frame[train]``; returns (heads, info, adapter, encoder)."""
-    adapter = None
-    info: dict[str, Any] = {}
-    tr = frame[train]
-    if args.fine_tune:
-        from analysis.classify.finetune import finetune
+             cache: EmbeddingCache) -> tuple[dict[str, Any], dict[str, Any], Any, np.ndarray]:
+    """Fit the linear heads on frozen (or adapted) embeddings of ``frame[train]``.
 
-        t0 = time.time()
-        adapter, _ = finetune(
-            ref, tr["text"].tolist(),
-            {k: tr[k].to_numpy(dtype=float) for k in ("problem_report", "feature_request")},
-            tr["sentiment"].to_numpy(), epochs=args.epochs, rank=args.rank,
-            threads=args.threads, progress=log.info)
-        info["fine_tune_seconds"] = round(time.time() - t0, 1)
-    encoder = _encoder(ref, adapter, args.threads)
-    key = _adapter_key(ref, adapter)
+    Returns:
+        (heads, fitting info, encoder, features of every row).
+    """
+    encoder = _encoder(ref, args.adapter, args.threads)
+    key = _adapter_key(ref, args.adapter)
     x = embed_frame(frame, encoder, cache, key)
     need_texts, need_labels = needs_training_set(DEFAULT_NEEDS)
-    heads, fit_info = fit_heads(x[train], tr, cache.get(key, encoder, need_texts), need_labels)
-    return heads, {**info, **fit_info}, adapter, (encoder, x)
+    heads, info = fit_heads(x[train], frame[train], cache.get(key, encoder, need_texts),
+                            need_labels)
+    return heads, info, encoder, x
+
+
+FT_LABELS = ("problem_report", "feature_request")
+
+
+def finetune_fold(lower: Any, frame: pd.DataFrame, train: np.ndarray,
+                  args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict[str, Any], Any]:
+    """LoRA + heads fitted on ``frame[train]`` (see :mod:`analysis.classify.finetune`)."""
+    from analysis.classify.finetune import finetune
+
+    idx = np.flatnonzero(train)
+    return finetune(lower, idx.tolist(),
+                    {k: frame[k].to_numpy(dtype=float)[idx] for k in FT_LABELS},
+                    frame["sentiment"].to_numpy()[idx], epochs=args.epochs, rank=args.rank,
+                    progress=log.info)
+
+
+def ft_holdout_figures(ft_heads: dict[str, Any], x_rev: np.ndarray,
+                       frame: pd.DataFrame) -> dict[str, Any]:
+    """Hold-out figures of the fine-tuned heads (which read the review embedding only)."""
+    padded = np.hstack([x_rev, np.zeros_like(x_rev)])
+    heads = {k: _pad_head(h) for k, h in ft_heads.items()}
+    return holdout_figures(heads, padded, frame)
+
+
+def _pad_head(head: Any) -> Any:
+    """A head on the review embedding as a head on ``[review, sentmax]`` (zero weights)."""
+    import attrs
+
+    return attrs.evolve(head, coef=np.hstack([head.coef, np.zeros_like(head.coef)]))
+
+
+def merge_heads(lr_heads: dict[str, Any], ft_heads: dict[str, Any]) -> dict[str, Any]:
+    """Fine-tuned sentiment and problem/feature rows; LogReg rows for praise and question."""
+    import attrs
+
+    it = lr_heads["input_types"]
+    ft = _pad_head(ft_heads["input_types"])
+    coef, icpt, thr = it.coef.copy(), it.intercept.copy(), it.thresholds.copy()
+    for j, label in enumerate(ft.labels):
+        i = it.labels.index(label)
+        coef[i], icpt[i], thr[i] = ft.coef[j], ft.intercept[j], ft.thresholds[j]
+    return {**lr_heads, "sentiment": _pad_head(ft_heads["sentiment"]),
+            "input_types": attrs.evolve(it, coef=coef, intercept=icpt, thresholds=thr)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +241,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="measure leave-one-app-out figures (one extra fit per app)")
     p.add_argument("--cache", type=Path, default=Path("/tmp/reviewgap-fit-cache"),
                    help="embedding cache folder (outside the repo)")
+    p.add_argument("--first-layer", type=int, default=3,
+                   help="fine-tune: adapt layers from this index on (lower ones are cached)")
     args = p.parse_args(argv)
+    args.adapter = None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     data_dir = args.data or find_minibar()
     frame = load_training_frame(data_dir)
@@ -214,15 +252,38 @@ def main(argv: list[str] | None = None) -> int:
     cache = EmbeddingCache(args.cache)
     apps = sorted(g for g in frame["group"].unique() if g != "examples")
     holdout: dict[str, Any] = {}
+    lower = None
+    if args.fine_tune:
+        from analysis.classify.finetune import LowerCache
+
+        t0 = time.time()
+        lower = LowerCache(ref, frame["text"].tolist(), first_layer=args.first_layer,
+                           threads=args.threads)
+        log.info("cached lower layers in %.0fs", time.time() - t0)
     if args.holdout:
         for app in apps:
             train = (frame["group"] != app).to_numpy()
             log.info("hold-out fold: %s", app)
-            heads, _, _, (_, x) = run_fold(frame, train, ref, args, cache)
-            holdout[app] = holdout_figures(heads, x[~train], frame[~train])
+            if lower is not None:
+                _, ft_heads, model = finetune_fold(lower, frame, train, args)
+                x_rev = lower.embed(model, np.flatnonzero(~train).tolist())
+                holdout[app] = ft_holdout_figures(ft_heads, x_rev, frame[~train])
+            else:
+                heads, _, _, x = run_fold(frame, train, ref, args, cache)
+                holdout[app] = holdout_figures(heads, x[~train], frame[~train])
             log.info("%s: %s", app, holdout[app])
     log.info("final fit on all apps")
-    heads, info, adapter, _ = run_fold(frame, np.ones(len(frame), bool), ref, args, cache)
+    everything = np.ones(len(frame), bool)
+    ft_heads = None
+    if lower is not None:
+        t0 = time.time()
+        args.adapter, ft_heads, _ = finetune_fold(lower, frame, everything, args)
+        info_ft = {"fine_tune_seconds": round(time.time() - t0, 1)}
+    heads, info, _, _ = run_fold(frame, everything, ref, args, cache)
+    if ft_heads is not None:
+        heads = merge_heads(heads, ft_heads)
+        info = {**info, **info_ft, "fine_tuned_heads": ["sentiment", *FT_LABELS]}
+    adapter = args.adapter
     manifest = {
         "encoder": ref.id,
         "features": FEATURES,
@@ -242,8 +303,12 @@ def main(argv: list[str] | None = None) -> int:
             "needs": "taxonomy example sentences (generic sentences as negatives)",
         },
         "training": {"fine_tune": args.fine_tune, "epochs": args.epochs, "rank": args.rank,
+                     "first_layer": args.first_layer,
                      "head": "LogisticRegression on review+sentmax, C and thresholds by "
-                             "grouped CV on the training apps", **info},
+                             "grouped CV on the training apps"
+                             + ("; sentiment/problem/feature: heads fine-tuned with a LoRA "
+                                "adapter on the upper layers" if args.fine_tune else ""),
+                     **info},
         "holdout": holdout,
         "command": "python -m analysis.classify.fit_defaults "
                    + ("--fine-tune" if args.fine_tune else "--no-fine-tune"),
