@@ -47,7 +47,7 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "Rock solid, it has never crashed on me in a year of daily use.",
             "Very stable, no glitches or freezes at all.",
             "It just works reliably, every single day.",
-            "Not one crash since I started using it for my {items}.",
+            "It has been perfectly stable for all my {items}.",
             "Dependable and bug-free, which is all I ask.",
         ),
         "request": (
@@ -62,11 +62,11 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     "performance": {
         "complaint": (
             "It takes forever to load, sometimes ten seconds just to open a {item}.",
-            "Typing lags behind my keyboard once a {item} gets long.",
+            "Typing lags badly once a {item} gets long, it's really frustrating.",
             "Search is painfully slow and scrolling stutters.",
-            "It drains my battery and makes my {device} run hot.",
+            "It drains my battery terribly and makes my {device} run hot.",
             "Sluggish on startup, the spinner sits there for ages.",
-            "Everything feels laggy, switching between {items} takes seconds.",
+            "Everything feels painfully laggy, switching between {items} takes seconds.",
             "So slow on my {device} that I gave up waiting for it to open.",
             "The app eats memory and gets slower the more {items} I have.",
         ),
@@ -89,11 +89,11 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     "usability": {
         "complaint": (
             "The interface is confusing and I can never find the settings.",
-            "Too many taps to do something simple like moving a {item}.",
+            "Too many taps to do something simple like moving a {item}, so annoying.",
             "The new layout is cluttered and the buttons are tiny.",
             "The formatting toolbar is hidden and completely unintuitive.",
             "Navigation makes no sense, I keep getting lost between folders.",
-            "Hard to use with one hand, everything important is at the top of the screen.",
+            "Awkward and frustrating to use with one hand, everything is at the top of the screen.",
         ),
         "praise": (
             "Clean, simple interface that is easy to learn.",
@@ -118,11 +118,11 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "The widget stopped working after updating to {os}.",
             "On my {device} the layout is broken and text runs off the screen.",
             "It isn't compatible with my stylus, so handwriting is useless on the {device}.",
-            "Not available for {platform}, so I can't use it on half my devices.",
+            "Sadly it's not available for {platform}, so I can't use it on half my devices.",
         ),
         "praise": (
             "Works great across my {device} and {device2}.",
-            "Runs perfectly even on my old {device}.",
+            "Works great on every device I own, even my old {device}.",
             "Great support for the latest {os} features.",
             "Same experience on every platform I use, from phone to desktop.",
         ),
@@ -143,13 +143,13 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "Charged me {price} after the trial even though I cancelled.",
             "Not worth the money anymore after the price hike.",
             "The new price of {price} is ridiculous, I'm cancelling my subscription.",
-            "Greedy pricing: features I already paid for now need the premium plan.",
+            "Greedy pricing: features I already paid for now need the premium plan, outrageous.",
         ),
         "praise": (
             "Great value for the price.",
             "The free tier is generous, you don't really need to pay.",
             "A fair price, and the subscription is worth every cent.",
-            "Cheap compared to the alternatives and no nagging to upgrade.",
+            "Affordable and well worth the price.",
         ),
         "request": (
             "Please offer a one-time purchase instead of a subscription.",
@@ -163,14 +163,14 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     "privacy_security": {
         "complaint": (
             "I don't trust how they handle my data, they share it with advertisers.",
-            "No end-to-end encryption for private {items}, that is not acceptable.",
+            "There's no end-to-end encryption for private {items}, which is unacceptable.",
             "The app asks for my contacts and location for no reason.",
             "Full of trackers and ads, my private {items} don't feel private.",
             "There's no passcode lock, anyone who picks up my phone can read my journal.",
         ),
         "praise": (
             "I like that everything is encrypted and stays private.",
-            "Respects privacy: no tracking, no ads.",
+            "I love that it respects my privacy.",
             "The Face ID lock keeps my journal secure.",
             "Good to know my {items} are end-to-end encrypted.",
         ),
@@ -194,7 +194,7 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "Nobody at the company responds to refund or help requests.",
         ),
         "praise": (
-            "Support replied within an hour and fixed my problem.",
+            "Support replied within an hour and was wonderful.",
             "The customer service team was friendly and helpful.",
             "Great support, the developer answered my email personally.",
         ),
@@ -221,8 +221,8 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
         "praise": (
             "Sync is seamless, my {items} are on every device instantly.",
             "It syncs flawlessly between my {device} and {device2}.",
-            "Backup and sync have never lost a thing.",
-            "Everything I write shows up on all my devices within seconds.",
+            "Backup and sync work perfectly.",
+            "I love that sync is instant: everything is on all my devices within seconds.",
         ),
         "request": (
             "Please add a way to export and back up all my {items} at once.",
@@ -243,7 +243,7 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "praise": (
             "Signing in was quick and painless.",
-            "Login with my Apple ID works perfectly, no password to remember.",
+            "Logging in with my Apple ID works perfectly.",
             "Setting up the account took seconds.",
         ),
         "request": (
@@ -258,17 +258,17 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     "features": {
         "complaint": (
             "It's missing basic features like tables and checklists.",
-            "There is no way to tag or sort {items}, very limited.",
+            "Frustratingly limited, there is no way to tag or sort {items}.",
             "They removed {feature}, which I used every day.",
             "It lacks {feature}, which every other notes app has.",
-            "Too basic for real work, no {feature} and no {feature2}.",
+            "Disappointingly basic: no {feature} and no {feature2}.",
         ),
         "praise": (
             "Having {feature} is brilliant.",
             "Packed with useful features like {feature} and {feature2}.",
             "{feature} alone makes it worth it.",
             "It has every feature I need for my {items}.",
-            "Getting {feature} was exactly what I was missing.",
+            "Adding {feature} was a great idea, I love it.",
         ),
         "request": (
             "Please add {feature}.",
@@ -285,10 +285,10 @@ SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     "content": {
         "complaint": (
             "The handwriting recognition turns my words into gibberish.",
-            "Voice memo transcriptions are full of mistakes.",
-            "The AI summaries of my {items} are inaccurate and miss the point.",
+            "Voice memo transcriptions are full of mistakes and useless.",
+            "The AI summaries of my {items} are inaccurate and useless.",
             "Search in scanned images reads the text wrong, the OCR is way off.",
-            "The spell checker keeps changing correct words into wrong ones.",
+            "The spell checker keeps changing correct words into wrong ones, it's maddening.",
         ),
         "praise": (
             "Handwriting recognition is impressively accurate.",
