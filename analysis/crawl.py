@@ -165,7 +165,9 @@ def run_crawl(
     settings = crawl_settings(cfg, run_id=run_id, overrides=overrides)
     store = ReviewStore(ws.store_path)
     loader = SpiderLoader.from_settings(settings)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    # Our CLI already configured logging; Scrapy must not add a second root handler.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawlers = []
     for job in jobs:
         known = store.known_ids(job.source, job.product)
