@@ -92,7 +92,9 @@ class TransformerEncoder(BaseEncoder):
         set_offline_env()
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would bury our own output
         torch.set_num_threads(threads or os.cpu_count() or 1)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(ref.path))

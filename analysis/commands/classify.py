@@ -141,6 +141,8 @@ def command(config_path: Path, input_path: Path | None, output_path: Path | None
     if input_path is not None:
         if output_path is None:
             fail_input("--input needs --output (the CSV to write)")
+        if not input_path.exists():  # before loading any model: fail fast
+            fail_input(f"{input_path}: file not found")
         cfg = optional_config(config_path)
         clf = build_or_exit(cfg)
         counts = classify_file(clf, input_path, output_path,  # type: ignore[arg-type]
