@@ -47,9 +47,12 @@ def cli(verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     # Third-party chatter drowns our counted progress lines unless asked for.
-    for noisy in ("scrapy", "twisted", "matplotlib", "fontTools", "weasyprint", "urllib3",
-                  "filelock", "httpx", "huggingface_hub"):
+    for noisy in ("scrapy", "twisted", "matplotlib", "fontTools", "urllib3", "filelock", "httpx",
+                  "huggingface_hub", "py.warnings"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    # WeasyPrint warns about every SVG presentation property it does not know (matplotlib's
+    # charts carry many) and about its font subsetter; neither affects the PDF.
+    logging.getLogger("weasyprint").setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
 
 
 for _name in COMMAND_MODULES:

@@ -165,9 +165,13 @@ def run_crawl(
     settings = crawl_settings(cfg, run_id=run_id, overrides=overrides)
     store = ReviewStore(ws.store_path)
     loader = SpiderLoader.from_settings(settings)
-    # Our CLI already configured logging; Scrapy must not add a second root handler.
+    # Our CLI already configured logging: Scrapy must not add a second root handler, nor keep
+    # the DEBUG level its logging setup gives its own loggers (their pages drown our counts).
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    levels = {name: logging.getLogger(name).level for name in ("scrapy", "twisted", "py.warnings")}
     process = CrawlerProcess(settings)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
     crawlers = []
     for job in jobs:
         known = store.known_ids(job.source, job.product)
