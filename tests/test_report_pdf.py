@@ -63,8 +63,33 @@ def test_pdf_reads_like_a_report(two_builds) -> None:  # type: ignore[no-untyped
     assert "Price and subscription: all 3 products" in summary
     # Low-sample cells show their n instead of a rate.
     assert re.search(r"n=\d+", flat)
-    assert "Accuracy has not been measured" in flat
+    assert "Accuracy on your own market has not been measured" in flat
     assert "Since last run" not in flat
+
+
+MIN_PAGE_LINES = 5
+"""A page with fewer body lines is a layout accident: a lone note after a table, or a table's
+header and last two rows carried over (the demo report had both before the fix)."""
+
+
+def body_lines_per_page(pdf: Path) -> list[int]:
+    """Non-empty text lines per page, without the running header and the page-number footer."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    counts = []
+    for page in text.split("\f")[:-1]:
+        lines = [line for line in page.splitlines() if line.strip()]
+        body = [line for line in lines if not re.search(r"Page \d+ of \d+", line)]
+        counts.append(len(body) - 1)  # the first line is the running header
+    return counts
+
+
+def test_no_page_holds_just_a_line_or_two(two_builds) -> None:  # type: ignore[no-untyped-def]
+    first, _ = two_builds
+    counts = body_lines_per_page(first.pdf)
+    assert len(counts) == len(PdfReader(first.pdf).pages)
+    sparse = [(i + 1, n) for i, n in enumerate(counts) if n < MIN_PAGE_LINES]
+    assert not sparse, f"(page, body lines) of near-empty pages: {sparse}"
 
 
 def test_cli_writes_report_and_prints_pdf_path(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_sections_in_order_with_plain_data(report_data) -> None:  # type: ignore
     positions = [html.index(marker) for marker in order]
     assert positions == sorted(positions)
     assert 'id="since-last-run"' not in html
-    assert "Accuracy has not been measured" in html  # no evaluation file: said plainly
+    assert "Accuracy on your own market has not been measured" in html  # no evaluation file
     # Templates get plain data only: no DataFrame anywhere in the context.
     stack = [ctx]
     while stack:

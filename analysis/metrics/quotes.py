@@ -11,13 +11,27 @@ aspect score for complaints, most positive for strengths), then the most helpful
 the newest, then the uid. The quote is the sentence that names the need when the classifier
 gave one, else the review's title and text; it is cut at ``max_chars`` on a word boundary.
 Quotes are untrusted text: templates escape them (autoescape).
+
+Diversity: candidates are taken in that order, and one is skipped when it repeats an already
+chosen quote of the cell almost word for word (three quotes that differ by one word tell the
+reader nothing new). "Almost" is a token Jaccard similarity at or over ``MAX_SIMILARITY``:
+``J(a, b) = |T(a) ∩ T(b)| / |T(a) ∪ T(b)|`` with ``T`` the set of lower-cased word tokens.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import pandas as pd
 
 from analysis.metrics.frames import title_and_text
+
+MAX_SIMILARITY = 0.6
+"""Token Jaccard at or over which a candidate counts as a near-duplicate of a chosen quote.
+Two 10-word sentences that differ by one word score 9/11 = 0.82; by four words, 6/14 = 0.43."""
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 QUOTE_COLUMNS = ["uid", "product", "need", "quote", "rating", "published_at", "url", "source",
                  "sentiment_score"]
@@ -34,6 +48,40 @@ def shorten(text: str, max_chars: int) -> str:
         return text
     cut = text[: max_chars - 1].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+def token_set(text: str) -> frozenset[str]:
+    """Lower-cased word tokens of ``text`` (curly apostrophes read as straight ones).
+
+    >>> sorted(token_set("It's slow, SLOW…"))
+    ["it's", 'slow']
+    """
+    return frozenset(_WORD.findall(str(text).lower().replace("\u2019", "'")))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """``|a ∩ b| / |a ∪ b|``; 0 for two empty sets (nothing to repeat)."""
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+def diverse(quotes: Iterable[str], k: int, *, max_similarity: float = MAX_SIMILARITY) -> list[int]:
+    """Positions of the first ``k`` quotes, in order, skipping near-duplicates of chosen ones.
+
+    >>> diverse(["sync fails on my phone", "sync fails on my laptop", "support never replies"], 2)
+    [0, 2]
+    """
+    chosen: list[int] = []
+    sets: list[frozenset[str]] = []
+    for i, text in enumerate(quotes):
+        if len(chosen) >= k:
+            break
+        toks = token_set(text)
+        if any(jaccard(toks, s) >= max_similarity for s in sets):
+            continue
+        chosen.append(i)
+        sets.append(toks)
+    return chosen
 
 
 def pick_quotes(
@@ -82,8 +130,9 @@ def pick_quotes(
     )
     pool = pool.sort_values(["short", "strength", "helpful", "newest", "uid"],
                             ascending=[True, True, False, False, True])
-    # One quote per review; identical texts (copy-paste reviews) only once.
-    pool = pool.drop_duplicates("uid").drop_duplicates("quote").head(k)
+    # One quote per review; identical and near-identical texts only once.
+    pool = pool.drop_duplicates("uid")
+    pool = pool.iloc[diverse(pool["quote"].tolist(), k)]
     return pool[QUOTE_COLUMNS].reset_index(drop=True)
 
 
@@ -91,8 +140,8 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
                 max_chars: int = 280) -> pd.DataFrame:
     """Up to ``k`` complaint quotes per product x need, for the exported tables (drill-down).
 
-    Same order as :func:`pick_quotes` (informative first, most negative, most helpful, newest,
-    uid), vectorised over all cells at once.
+    Same order and near-duplicate rule as :func:`pick_quotes` (informative first, most
+    negative, most helpful, newest, uid), sorted once over all cells.
     """
     neg = needs.loc[needs["negative"], ["uid", "product", "need", "sentence",
                                         "sentiment_score"]]
@@ -109,5 +158,7 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
         newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"))
     pool = pool.sort_values(["product", "need", "short", "sentiment_score", "helpful", "newest",
                              "uid"], ascending=[True, True, True, True, False, False, True])
-    pool = pool.drop_duplicates(["product", "need", "quote"]).groupby(["product", "need"]).head(k)
-    return pool[QUOTE_COLUMNS].reset_index(drop=True)
+    pool = pool.drop_duplicates(["product", "need", "uid"])
+    keep = [idx for _, cell in pool.groupby(["product", "need"], sort=True)
+            for idx in cell.index[diverse(cell["quote"].tolist(), k)]]
+    return pool.loc[keep, QUOTE_COLUMNS].reset_index(drop=True)

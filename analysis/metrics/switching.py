@@ -69,7 +69,26 @@ def compile_rules(names: Mapping[str, Sequence[str]]) -> dict[str, dict[str, re.
 
 
 def _excerpt(text: str, match: re.Match[str], width: int = 90) -> str:
+    """About ``width`` characters either side of ``match``, cut on whole words.
+
+    Starts at the beginning of the match's sentence when that lies inside the window (a quote
+    reads better from a sentence start than from "…n. Please"), else at the first word start
+    in it; ends at the last word end in the window.
+
+    >>> import re
+    >>> t = "Loved it at first. Then sync broke. I switched to Bolt Notes last week, much calmer."
+    >>> _excerpt(t, re.search("Bolt", t), width=20)
+    '…I switched to Bolt Notes last week,…'
+    """
     start, end = max(0, match.start() - width), min(len(text), match.end() + width)
+    if start:
+        sentence = max(text.rfind(". ", start, match.start()), text.rfind("! ", start,
+                       match.start()), text.rfind("? ", start, match.start()))
+        space = text.find(" ", start, match.start())
+        start = sentence + 2 if sentence >= 0 else (space + 1 if space >= 0 else start)
+    if end < len(text):
+        space = text.rfind(" ", match.end(), end)
+        end = space if space >= 0 else end
     return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 

@@ -9,28 +9,31 @@ and ``themes`` frames. Out:
     product, need, last_month, k_last, n_last, rate_last, k_prev, n_prev, rate_prev, diff,
     p, p_adj, significant, direction
 ``emerging`` (one row per discovered theme)
-    theme_id, label, words, size, k_last, n_last, k_prev, n_prev, rate_last, rate_prev, p,
-    p_adj, emerging
+    theme_id, label, words, size, named_products, names_only, k_last, n_last, k_prev, n_prev,
+    rate_last, rate_prev, p, p_adj, emerging
 
 Formulas: ``complaint_rate = n_negative / n_reviews`` in the month. A change compares the last
 month of the window (the month of the newest review) with all earlier months of the window
 pooled, by the two-proportion z-test of :mod:`.gaps`, Benjamini-Hochberg corrected over all
 product x need cells; it is flagged only when ``p_adj < alpha`` and both periods have at least
 ``min_sample`` reviews. A theme is emerging when its share of reviews rose significantly the
-same way (BH over themes). ``growth`` for the opportunity score is the relative change of the
-market complaint rate, last 3 months against the earlier months:
+same way (BH over themes): ``rate = reviews with a theme:<id> mention / reviews`` in each
+period, themes and mentions joined on the bare id (:func:`.themes.theme_key`); labels and words
+without product names (:func:`.themes.display_themes`). ``growth`` for the opportunity score is
+the relative change of the market complaint rate, last 3 months against the earlier months:
 ``rate_recent / rate_before - 1``.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from analysis.metrics.gaps import adjust, two_proportion_test
 from analysis.metrics.shares import MARKET
+from analysis.metrics.themes import THEME_PREFIX, display_themes, theme_key
 
 
 def monthly(reviews: pd.DataFrame, needs: pd.DataFrame, *, need_ids: list[str]) -> pd.DataFrame:
@@ -108,36 +111,47 @@ def growth(series: pd.DataFrame, *, recent_months: int = 3) -> pd.DataFrame:
 
 def emerging_themes(
     reviews: pd.DataFrame, mentions: pd.DataFrame, themes: pd.DataFrame, *,
-    min_sample: int, alpha: float,
+    min_sample: int, alpha: float, names: Mapping[str, Iterable[str]] | None = None,
+    display: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Discovered themes with their last-month vs earlier share; see the module docstring."""
-    cols = ["theme_id", "label", "words", "size", "k_last", "n_last", "k_prev", "n_prev",
-            "rate_last", "rate_prev", "p", "p_adj", "emerging"]
+    """Discovered themes with their last-month vs earlier share; see the module docstring.
+
+    ``names`` (product key -> name and aliases) and ``display`` (key -> display name) take the
+    tracked products out of the themes' words and labels (:func:`.themes.display_themes`).
+    """
+    cols = ["theme_id", "label", "words", "size", "named_products", "names_only", "k_last",
+            "n_last", "k_prev", "n_prev", "rate_last", "rate_prev", "p", "p_adj", "emerging"]
     if themes.empty:
         return pd.DataFrame(columns=cols)
     rev = reviews.loc[reviews["month"].notna(), ["uid", "month"]]
     last_month = rev["month"].max()
-    men = mentions.loc[mentions["need"].str.startswith("theme:"), ["uid", "need"]]
+    men = mentions.loc[mentions["need"].astype(str).str.startswith(THEME_PREFIX),
+                       ["uid", "need"]]
+    # A review counts once per theme however many of its sentences fall in it.
+    men = men.assign(theme_id=men["need"].map(theme_key))[["uid", "theme_id"]]
     men = men.drop_duplicates().merge(rev, on="uid")
-    men = men.assign(theme_id=men["need"].str.removeprefix("theme:"),
-                     is_last=men["month"] == last_month)
+    men = men.assign(is_last=men["month"] == last_month)
     n_last = int((rev["month"] == last_month).sum())
     n_prev = int((rev["month"] < last_month).sum())
-    k = men.groupby(["theme_id", "is_last"]).size().unstack(fill_value=0)
-    th = themes.assign(theme_id=themes["theme_id"].astype(str),
-                       words=[", ".join(json.loads(w)[:6]) for w in themes["words_json"]])
-    th = th.merge(k, left_on="theme_id", right_index=True, how="left")
-    k_last = th[True].fillna(0).astype("int64") if True in th else 0
-    k_prev = th[False].fillna(0).astype("int64") if False in th else 0
-    th = th.assign(k_last=k_last, k_prev=k_prev, n_last=n_last, n_prev=n_prev)
+    k_last = men.loc[men["is_last"]].groupby("theme_id").size()
+    k_prev = men.loc[~men["is_last"]].groupby("theme_id").size()
+    th = display_themes(themes, names or {}, display)
+    unmatched = set(men["theme_id"]) - set(th["theme_id"])
+    if unmatched:
+        # Mentions of a theme the themes table lacks: a stage wrote inconsistent ids. Say so
+        # rather than report 0% for every theme.
+        raise ValueError(f"theme mentions without a themes row: {sorted(unmatched)[:5]}")
+    th = th.assign(k_last=th["theme_id"].map(k_last).fillna(0).astype("int64"),
+                   k_prev=th["theme_id"].map(k_prev).fillna(0).astype("int64"),
+                   n_last=n_last, n_prev=n_prev)
     tests = [two_proportion_test(int(a), n_last, int(b), n_prev)
              for a, b in zip(th["k_last"], th["k_prev"], strict=True)]
     enough = n_last >= min_sample and n_prev >= min_sample
-    p = pd.Series([t[1] if enough else np.nan for t in tests], index=th.index)
+    p = pd.Series([t[1] if enough else np.nan for t in tests], index=th.index, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         th = th.assign(rate_last=th["k_last"] / (n_last or np.nan),
                        rate_prev=th["k_prev"] / (n_prev or np.nan), p=p,
                        p_adj=adjust(p, "fdr_bh"))
     th = th.assign(emerging=(th["p_adj"] < alpha) & (th["rate_last"] > th["rate_prev"]))
-    return (th[cols].sort_values(["emerging", "size", "theme_id"],
-                                 ascending=[False, False, True]).reset_index(drop=True))
+    return (th[cols].sort_values(["emerging", "names_only", "size", "theme_id"],
+                                 ascending=[False, True, False, True]).reset_index(drop=True))

@@ -1,8 +1,9 @@
 """Versions: need complaint rates by app version, where the source gives a version.
 
 Stage: analyse. In: ``review_table`` and ``need_table`` (:mod:`.frames`). Out: ``by_version``
-frame, one row per product x version x need for the product's latest ``last`` versions that
-have at least ``min_sample`` reviews::
+frame, one row per product x version x need for the product's versions that have at least
+``min_sample`` reviews (the latest ``last`` of them when ``last`` is given; the report shows
+the most recent few and says how many it left out, the exported table keeps them all)::
 
     product, version, order, n_reviews, mean_stars, need, n_negative, complaint_rate
 
@@ -28,7 +29,7 @@ def version_key(version: str) -> tuple[tuple[int, ...], str]:
 
 def by_version(
     reviews: pd.DataFrame, needs: pd.DataFrame, *, min_sample: int, need_ids: list[str],
-    last: int = 6,
+    last: int | None = None,
 ) -> pd.DataFrame:
     """Complaint rate per need for each product's latest well-sampled versions."""
     cols = ["product", "version", "order", "n_reviews", "mean_stars", "need", "n_negative",
@@ -41,7 +42,8 @@ def by_version(
     base = base.loc[base["n_reviews"] >= min_sample]
     keep = []
     for _, group in base.groupby("product", sort=True):
-        ordered = sorted(group["version"], key=version_key)[-last:]
+        ordered = sorted(group["version"], key=version_key)
+        ordered = ordered[-last:] if last else ordered
         keep.append(group.loc[group["version"].isin(ordered)].assign(
             order=[ordered.index(v) for v in group.loc[group["version"].isin(ordered),
                                                         "version"]]))

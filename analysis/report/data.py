@@ -2,7 +2,9 @@
 
 Stage: report (first step). In: a :class:`ReviewStore`, the project config and a model version.
 Out: :class:`ReportData`, the metric frames of :mod:`analysis.metrics` plus the catalogue of
-needs (id -> label, description) and the counts the methodology appendix needs. The context
+needs (id -> label, description), the counts the methodology appendix needs and the accuracy
+figures it can cite: the user's own ``reviewgap evaluate`` result, and, when the labels come
+from the shipped default heads, the hold-out figures in their manifest. The context
 (:mod:`.context`) and the CSV/XLSX export (:mod:`.tables`) both read it.
 """
 
@@ -78,6 +80,8 @@ class ReportData:
     runs: pd.DataFrame
     evaluation: dict[str, Any] | None
     unknown_needs: list[str]
+    holdout: dict[str, Any] | None = None
+    """Hold-out figures of the shipped default heads (:func:`default_heads_holdout`)."""
 
 
 def need_catalog(cfg: ProjectConfig) -> dict[str, NeedInfo]:
@@ -97,6 +101,33 @@ def read_evaluation(workspace: Path) -> dict[str, Any] | None:
     except (ValueError, OSError) as exc:
         log.warning("%s: unreadable evaluation file (%s); accuracy left out", path, exc)
         return None
+
+
+def default_heads_holdout(model_version: str) -> dict[str, Any] | None:
+    """The shipped default heads' leave-one-app-out figures, when ``model_version`` uses them.
+
+    ``model_version`` is ``<encoder>[+onnx-int8]/heads-<digest>/needs-<hash>/t<threshold>[/...]``
+    (:attr:`analysis.classify.pipeline.ReviewClassifier.model_version`). The figures apply when
+    the heads digest is the shipped heads' digest and the encoder is the one they were fitted
+    on. Returns ``{"holdout": {app: figures}, "sources": ..., "onnx": bool, "sentiment_head":
+    bool}`` (``sentiment_head`` False when a hub sentiment model replaced the shipped head, so
+    its accuracy does not apply), or None when other heads made the labels.
+    """
+    from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet  # numpy only
+
+    heads = HeadSet.load(DEFAULT_HEADS_DIR)
+    parts = model_version.split("/")
+    encoder = parts[0].removesuffix("+onnx-int8")
+    if f"heads-{heads.digest}" not in parts or encoder != heads.encoder:
+        return None
+    holdout = heads.manifest.get("holdout")
+    if not holdout:
+        # The shipped manifest always carries them; a heads folder without is not "measured".
+        log.warning("%s: default heads manifest has no hold-out figures", DEFAULT_HEADS_DIR)
+        return None
+    return {"holdout": holdout, "sources": heads.manifest.get("sources", {}),
+            "onnx": parts[0] != encoder,
+            "sentiment_head": not any(p.startswith("sentiment=") for p in parts)}
 
 
 def compute(store: ReviewStore, cfg: ProjectConfig, model_version: str) -> ReportData:
@@ -131,6 +162,7 @@ def compute(store: ReviewStore, cfg: ProjectConfig, model_version: str) -> Repor
     gp = gaps.find_gaps(sh, ours=ours, min_sample=rp.min_sample, alpha=rp.alpha)
     mo = trends.monthly(rt, nt, need_ids=ids)
     names = {p.key: [p.name, *p.aliases] for p in cfg.products}
+    display = {p.key: p.name for p in cfg.products}
     sw = switching.competitor_mentions(rt, names)
     return ReportData(
         cfg=cfg, model_version=model_version,
@@ -142,14 +174,15 @@ def compute(store: ReviewStore, cfg: ProjectConfig, model_version: str) -> Repor
         white_space=whitespace.white_space(sh, im, min_sample=rp.min_sample),
         monthly=mo, changes=trends.changes(mo, min_sample=rp.min_sample, alpha=rp.alpha),
         emerging=trends.emerging_themes(rt, men, store.themes_frame(model_version),
-                                        min_sample=rp.min_sample, alpha=rp.alpha),
+                                        min_sample=rp.min_sample, alpha=rp.alpha, names=names,
+                                        display=display),
         opportunities=opportunity.opportunity_scores(sh, im, trends.growth(mo),
                                                      min_sample=rp.min_sample, ours=ours),
         switch_mentions=sw, flows=switching.flows(sw),
         versions=versions.by_version(rt, nt, min_sample=rp.min_sample, need_ids=ids),
         input_mix=inputs.input_mix(rt), app_meta=store.app_meta_frame(),
         runs=store.runs_frame(), evaluation=read_evaluation(cfg.workspace),
-        unknown_needs=unknown,
+        unknown_needs=unknown, holdout=default_heads_holdout(model_version),
     )
 
 

@@ -93,6 +93,17 @@ def pvalue(value: Any) -> str:
     return "<0.001" if float(value) < 0.001 else f"{float(value):.3f}"
 
 
+def possessive(name: Any) -> str:
+    """English possessive with a typographic apostrophe: "Acme" -> "Acme’s", and, for a name
+    ending in s (Margin Notes, Jotterly Notes), just the apostrophe: "Margin Notes’".
+
+    >>> possessive("Acme"), possessive("Margin Notes")
+    ('Acme’s', 'Margin Notes’')
+    """
+    text = str(name).rstrip()
+    return f"{text}\u2019" if text[-1:].lower() == "s" else f"{text}\u2019s"
+
+
 def svg(value: str) -> Markup:
     """Mark a chart made by :mod:`.charts` as safe markup (never review text)."""
     return Markup(value)
@@ -108,7 +119,7 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(pct=pct, pp=pp, stars=stars, signed=signed, num=num, pvalue=pvalue, rel=rel,
-                       svg=svg)
+                       svg=svg, possessive=possessive)
     return env
 
 

@@ -23,6 +23,15 @@ from analysis.report.plain import plain, records
 QuoteFn = Callable[..., list[dict[str, Any]]]
 TOP_NEED_SECTIONS = 6
 """At most this many need sections (best-ranked opportunities first)."""
+VERSION_COLUMNS = 5
+"""The product page's version table shows the most recent this many well-sampled versions
+(and says how many older ones it left out), so that the table fits beside the page's other
+blocks instead of spilling a couple of rows onto a page of their own."""
+VERSION_NEEDS = 5
+"""...and the same top needs as the page's "Top needs" table (all needs are in versions.csv)."""
+HOLDOUT_DATASET = "minibar-en"
+"""The manifest's ``sources`` key of the hand-labelled set the shipped heads were held out on."""
+HOLDOUT_LABELS = ("problem_report", "feature_request", "praise", "question")
 
 
 def top_needs(data: ReportData, k: int) -> list[str]:
@@ -103,23 +112,33 @@ def product_pages(data: ReportData, names: dict[str, str], keys: list[str],
             "spark_stars": _spark(per_month["mean_stars"], f"{key}-stars"),
             "needs": rows,
             "input_mix": records(mix),
-            "versions": _version_rows(ver, labels),
+            "versions": _version_rows(ver, labels, top_needs(data, VERSION_NEEDS)),
             "quote_pos": quotes(data, product=key, need=None, k=1, negative=False),
             "quote_neg": quotes(data, product=key, need=None, k=1, negative=True),
         })
     return pages
 
 
-def _version_rows(ver: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
-    """Versions x needs complaint-rate table (plain), latest version last."""
+def _version_rows(ver: pd.DataFrame, labels: dict[str, str], needs: list[str],
+                  *, columns: int = VERSION_COLUMNS) -> dict[str, Any]:
+    """Versions x needs complaint-rate table (plain), latest version last.
+
+    Only the ``columns`` most recent versions and the given ``needs`` (those the product has)
+    are shown; ``older`` / ``other_needs`` count what was left out, for the note under it.
+    """
     if ver.empty:
-        return {"versions": [], "rows": []}
+        return {"versions": [], "rows": [], "older": 0, "other_needs": 0}
     vs = ver.drop_duplicates("version").sort_values("order")
+    older = max(0, len(vs) - columns)
+    vs = vs.tail(columns)
     cells = ver.set_index(["need", "version"])["complaint_rate"]
+    present = set(ver["need"])
+    shown = [n for n in needs if n in present]
     rows = [{"need_label": labels[n], "cells": [plain(cells.get((n, v))) for v in vs["version"]]}
-            for n in sorted(ver["need"].unique(), key=lambda n: labels[n])]
+            for n in shown]
     return {"versions": [{"version": v, "n": int(n)} for v, n in
-                         zip(vs["version"], vs["n_reviews"], strict=True)], "rows": rows}
+                         zip(vs["version"], vs["n_reviews"], strict=True)], "rows": rows,
+            "older": older, "other_needs": len(present) - len(shown)}
 
 
 def need_sections(data: ReportData, names: dict[str, str], keys: list[str],
@@ -148,6 +167,65 @@ def _counts(frame: pd.DataFrame, col: str) -> list[dict[str, Any]]:
     return [{"value": str(k), "n": int(v)} for k, v in c.items()]
 
 
+def language_counts(reviews: pd.DataFrame, classifications: pd.DataFrame) -> list[dict[str, Any]]:
+    """Reviews per language: the classifier's detected language, else the source's stated one.
+
+    App stores mostly state no language, so the source field alone reads "unknown" for most
+    reviews; the classify stage detects each review's language, which is what decided whether
+    it was classified. ``basis`` says which one a row counts: "detected", "stated" (by the
+    source, no detection stored) or "unknown" (neither). Largest count first, then by name.
+    """
+    detected = classifications.set_index("uid")["language"] if len(classifications) else \
+        pd.Series(dtype=object)
+    det = reviews["uid"].map(detected)
+    det = det.where(det.notna() & (det.astype(str) != ""))
+    stated = reviews["language"].where(reviews["language"].notna()
+                                       & (reviews["language"].astype(str) != ""))
+    basis = pd.Series("unknown", index=reviews.index)
+    basis = basis.where(stated.isna(), "stated").where(det.isna(), "detected")
+    value = det.fillna(stated).fillna("unknown")
+    counts = pd.DataFrame({"value": value, "basis": basis}).value_counts().reset_index(
+        name="n").sort_values(["n", "value", "basis"], ascending=[False, True, True])
+    return [{"value": str(r.value), "basis": str(r.basis), "n": int(r.n)}
+            for r in counts.itertuples(index=False)]
+
+
+def _accuracy_labels(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"label": k, **plain(v)} for k, v in sorted((figures.get("labels") or {}).items())]
+
+
+def holdout_section(holdout: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The shipped heads' leave-one-app-out figures as table rows, per held-out app.
+
+    ``mean`` is the unweighted mean over the held-out apps (each app counts once, as each is a
+    separate market): ``mean_f1 = (1/A) * sum_a f1_a``.
+    """
+    if not holdout:
+        return None
+    apps = sorted(holdout["holdout"])
+    figs = holdout["holdout"]
+    rows = []
+    if holdout["sentiment_head"]:
+        for key, name in (("sentiment_accuracy", "Sentiment, positive vs negative (accuracy)"),
+                          ("sentiment_3class_accuracy", "Sentiment, 3 classes (accuracy)")):
+            vals = [plain(figs[a].get(key)) for a in apps]
+            if all(v is not None for v in vals):
+                rows.append({"label": name, "kind": "accuracy",
+                             "cells": [{"value": v} for v in vals],
+                             "mean": sum(vals) / len(vals)})
+    for label in HOLDOUT_LABELS:
+        cells = [plain({k: figs[a].get(label, {}).get(k)
+                        for k in ("precision", "recall", "f1", "support")}) for a in apps]
+        if any(c["f1"] is None for c in cells):
+            continue
+        rows.append({"label": label.replace("_", " "), "kind": "f1", "cells": cells,
+                     "mean": sum(c["f1"] for c in cells) / len(cells)})
+    n = sum(int(figs[a].get("n", 0)) for a in apps)
+    return {"apps": [{"name": a, "n": int(figs[a].get("n", 0))} for a in apps], "n": n,
+            "dataset": HOLDOUT_DATASET, "source": holdout["sources"].get(HOLDOUT_DATASET, ""),
+            "onnx": holdout["onnx"], "sentiment_head": holdout["sentiment_head"], "rows": rows}
+
+
 def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
     """Sources, crawl dates, counts, what was not classified and why, models, accuracy."""
     cfg = data.cfg
@@ -164,8 +242,7 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
         accuracy = {"model_version": ev.get("model_version"), "n": ev.get("n"),
                     "created_at": ev.get("created_at"), "input": ev.get("input"),
                     "sentiment_accuracy": plain(ev.get("sentiment_accuracy")),
-                    "labels": [{"label": k, **plain(v)} for k, v in
-                               sorted((ev.get("labels") or {}).items())]}
+                    "labels": _accuracy_labels(ev)}
     window = data.reviews["published_at"].dropna()
     c = cfg.classification
     return {
@@ -175,7 +252,7 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
                       "aliases": p.aliases} for p in cfg.products],
         "by_source": _counts(data.reviews, "source"),
         "by_country": _counts(data.reviews, "country"),
-        "by_language": _counts(data.reviews, "language"),
+        "by_language": language_counts(data.reviews, data.classifications),
         "status_counts": status_counts,
         "n_stored": len(everything),
         "n_in_window": len(data.reviews),
@@ -189,6 +266,7 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
         "need_threshold": c.need_threshold,
         "languages": c.languages,
         "accuracy": accuracy,
+        "holdout": holdout_section(data.holdout),
         "evaluation_path": str(cfg.workspace / "evaluation" / "latest.json"),
         "min_sample": cfg.report.min_sample, "alpha": cfg.report.alpha,
         "months": cfg.report.months, "since": plain(pd.Timestamp(cfg.project.since))

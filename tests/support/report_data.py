@@ -171,13 +171,13 @@ def generate(n: int = 3000, *, products: list[str] | None = None, seed: int = 7,
                              "sentence": theme[1], "score": 0.8, "sentiment": "neutral",
                              "sentiment_score": 0.0, "input_type": "feature_request"})
     themes = [
-        {"theme_id": "0", "label": "handwriting recognition",
+        {"theme_id": "theme:0", "label": "handwriting recognition",
          "words": ["handwriting", "recognition", "pen"], "examples": ["r000001"], "size": 0},
-        {"theme_id": "1", "label": "dark mode", "words": ["dark", "mode", "night"],
+        {"theme_id": "theme:1", "label": "dark mode", "words": ["dark", "mode", "night"],
          "examples": ["r000002"], "size": 0},
     ]
     for t in themes:
-        t["size"] = sum(1 for m in mentions if m["need"] == f"theme:{t['theme_id']}")
+        t["size"] = sum(1 for m in mentions if m["need"] == t["theme_id"])
     return {"reviews": reviews, "labels": labels, "mentions": mentions, "themes": themes}
 
 

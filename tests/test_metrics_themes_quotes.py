@@ -1,0 +1,142 @@
+"""Discovered themes (id join, product names out of labels), diverse quotes, version columns."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis.metrics.quotes import diverse, jaccard, pick_quotes, quote_table, token_set
+from analysis.metrics.switching import competitor_mentions
+from analysis.metrics.themes import clean_words, display_themes, product_tokens, theme_key
+from analysis.metrics.trends import emerging_themes
+from analysis.metrics.versions import by_version
+
+
+def _reviews() -> pd.DataFrame:
+    """20 reviews in 2025-01 (earlier) and 10 in 2025-02 (the last month)."""
+    months = ["2025-01"] * 20 + ["2025-02"] * 10
+    return pd.DataFrame({"uid": [f"u{i:02d}" for i in range(30)], "month": months})
+
+
+def _themes(ids: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "theme_id": ids, "label": ["voice / memos", "acme / using acme"],
+        "words_json": [json.dumps(["voice", "memos", "voice memos"]),
+                       json.dumps(["acme", "using acme", "acme notes", "years"])],
+        "size": [6, 3]})
+
+
+@pytest.mark.parametrize("ids", [["theme:1", "theme:2"], ["1", "2"]])
+def test_theme_shares_join_mentions_whatever_the_id_spelling(ids: list[str]) -> None:
+    # The classify stage writes theme_id "theme:1" in themes and need "theme:1" in mentions;
+    # the old join stripped the prefix on one side only and every share came out 0.0%.
+    reviews = _reviews()
+    mentions = pd.DataFrame({
+        "uid": ["u00", "u01", "u20", "u21", "u22", "u23", "u23", "u05", "u06", "u25"],
+        "need": ["theme:1"] * 7 + ["theme:2"] * 3})
+    out = emerging_themes(reviews, mentions, _themes(ids), min_sample=5, alpha=0.05,
+                          names={"acme": ["Acme Notes"]}).set_index("theme_id")
+    voice = out.loc["1"]
+    # u23 has two sentences in theme 1: one review, counted once.
+    assert (voice["k_last"], voice["n_last"], voice["k_prev"], voice["n_prev"]) == (4, 10, 2, 20)
+    assert voice["rate_last"] == pytest.approx(4 / 10)
+    assert voice["rate_prev"] == pytest.approx(2 / 20)
+    assert out.loc["2", "rate_prev"] == pytest.approx(2 / 20)
+    assert out.loc["2", "rate_last"] == pytest.approx(1 / 10)
+
+
+def test_theme_mentions_without_a_themes_row_are_an_error() -> None:
+    mentions = pd.DataFrame({"uid": ["u00"], "need": ["theme:9"]})
+    with pytest.raises(ValueError, match="without a themes row"):
+        emerging_themes(_reviews(), mentions, _themes(["theme:1", "theme:2"]), min_sample=5,
+                        alpha=0.05)
+
+
+def test_product_names_leave_theme_words_and_labels() -> None:
+    names = {"acme": ["Acme Notes", "Acme"], "quill": ["Quillbyte", "Quill Byte"]}
+    toks = product_tokens(names)
+    assert {"acme", "notes", "quill", "quillbyte", "byte"} <= set(toks)
+    kept, named = clean_words(["quillbyte", "using quillbyte", "sync", "quill byte", "offline"],
+                              toks)
+    assert kept == ["sync", "offline"]
+    assert named == ["quill"]
+    themes = pd.DataFrame({
+        "theme_id": ["theme:1", "theme:2", "theme:3"],
+        "label": ["voice / memos / voice memos", "acme / using acme / acme notes",
+                  "acme / dark / mode"],
+        "words_json": [json.dumps(["voice", "memos", "voice memos"]),
+                       json.dumps(["acme", "using acme", "acme notes", "years"]),
+                       json.dumps(["acme", "dark", "mode", "dark mode", "night"])],
+        "size": [6, 3, 4]})
+    out = display_themes(themes, names, {"acme": "Acme Notes"}).set_index("theme_id")
+    # No product word: the stored label stands.
+    assert out.loc["1", "label"] == "voice / memos / voice memos"
+    assert not out.loc["1", "names_only"]
+    # 3 of 4 words name Acme: general talk about the product, and the label says so.
+    assert out.loc["2", "names_only"]
+    assert out.loc["2", "label"] == "Mentions of Acme Notes (no need named)"
+    assert out.loc["2", "words"] == "years"
+    # One product word among five: a real theme, relabelled without the name.
+    assert not out.loc["3", "names_only"]
+    assert out.loc["3", "label"] == "dark / mode / dark mode"
+    assert "acme" not in out.loc["3", "words"]
+    assert out.loc["3", "named_products"] == "Acme Notes"
+    assert theme_key("theme:12") == theme_key("12") == "12"
+
+
+def test_near_duplicate_quotes_are_skipped() -> None:
+    texts = ["The sync keeps failing and my notes are lost again today.",
+             "The sync keeps failing and my notes are lost again tonight.",
+             "The sync keeps failing and my notes are gone again today.",
+             "Support never answered my ticket about the lost notes."]
+    a, b = token_set(texts[0]), token_set(texts[1])
+    assert jaccard(a, b) == pytest.approx(10 / 12)  # 11 words each, one differs
+    assert diverse(texts, 3) == [0, 3]
+    assert diverse(texts, 3, max_similarity=1.01) == [0, 1, 2]  # rule off: all kept
+    n = len(texts)
+    reviews = pd.DataFrame({
+        "uid": [f"r{i}" for i in range(n)], "product": "a", "title": None, "text": texts,
+        "url": [f"https://x/{i}" for i in range(n)], "source": "s",
+        "published_at": pd.to_datetime(["2025-01-01"] * n, utc=True),
+        "helpful_count": 0, "rating": 1, "sentiment": "negative",
+        "sentiment_score": [-0.9, -0.8, -0.7, -0.2]})
+    needs = pd.DataFrame({"uid": reviews["uid"], "product": "a", "need": "sync",
+                          "sentence": "", "negative": True,
+                          "sentiment_score": reviews["sentiment_score"]})
+    picked = pick_quotes(needs, reviews, product="a", need="sync", k=3)
+    # The weaker but different complaint replaces the two near-copies of the strongest one.
+    assert picked["uid"].tolist() == ["r0", "r3"]
+    again = pick_quotes(needs, reviews, product="a", need="sync", k=3)
+    assert again.equals(picked)  # deterministic
+    table = quote_table(needs, reviews, k=3)
+    assert table["uid"].tolist() == ["r0", "r3"]
+
+
+def test_versions_keep_every_well_sampled_version_unless_capped() -> None:
+    versions = [f"1.{v}" for v in range(8) for _ in range(3)]
+    reviews = pd.DataFrame({"uid": [str(i) for i in range(len(versions))], "product": "a",
+                            "version": versions, "rating": 3})
+    needs = pd.DataFrame({"uid": ["0"], "product": "a", "version": "1.0", "need": "sync",
+                          "negative": True})
+    every = by_version(reviews, needs, min_sample=3, need_ids=["sync"])
+    assert every["version"].tolist() == [f"1.{v}" for v in range(8)]
+    capped = by_version(reviews, needs, min_sample=3, need_ids=["sync"], last=2)
+    assert capped["version"].tolist() == ["1.6", "1.7"]
+
+
+def test_switching_excerpt_starts_at_a_sentence_and_ends_on_a_word() -> None:
+    text = ("The editor is fine and the widgets are cute but the sync is a joke. Please offer a "
+            "one-time purchase instead of a subscription. After losing notes twice I switched "
+            "to Bolt Notes and never looked back at any of the old notebooks I had in there, "
+            "not even the recipes or the travel plans from the last three summers abroad.")
+    reviews = pd.DataFrame({"uid": ["1"], "product": "a", "title": None, "text": [text],
+                            "sentiment": "negative", "rating": 1, "url": "https://x",
+                            "published_at": pd.to_datetime(["2025-01-01"], utc=True)})
+    out = competitor_mentions(reviews, {"a": ["Acme"], "b": ["Bolt Notes"]})
+    excerpt = out.loc[0, "excerpt"]
+    assert out.loc[0, "direction"] == "to"
+    assert excerpt.startswith("…After losing notes twice I switched to Bolt Notes")
+    assert excerpt.endswith("…")
+    assert excerpt[:-1].rstrip().split()[-1] in text.split()  # a whole word before the "…"

@@ -1,0 +1,125 @@
+"""Report wording and appendix: possessives, detected languages, the shipped heads' hold-out
+accuracy beside the user's own evaluation, and the product page's version table."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import attrs
+import pandas as pd
+import pytest
+
+from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
+from analysis.report.context import build_context
+from analysis.report.data import compute, default_heads_holdout
+from analysis.report.render import possessive, render_html, template_dirs
+from analysis.report.sections import _version_rows, language_counts
+from tests.support.report_data import MODEL_VERSION, make_store, write_config
+
+NOW = datetime(2025, 7, 1, tzinfo=UTC)
+PRODUCTS = ["acme", "bolt", "cobalt"]
+
+
+def shipped_version() -> str:
+    """A model version string as the classifier builds it with the shipped heads."""
+    heads = HeadSet.load(DEFAULT_HEADS_DIR)
+    return f"{heads.encoder}/heads-{heads.digest}/needs-0123456789ab/t0.5"
+
+
+@pytest.fixture(scope="module")
+def report_data(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("appendix")
+    cfg = write_config(folder, products=PRODUCTS)
+    return compute(make_store(n=900, products=PRODUCTS), cfg, MODEL_VERSION)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_possessive_of_names_ending_in_s() -> None:
+    assert possessive("Margin Notes") == "Margin Notes\u2019"
+    assert possessive("Acme") == "Acme\u2019s"
+    assert possessive("Bolt NoteS ") == "Bolt NoteS\u2019"
+
+
+def test_summary_uses_the_possessive(report_data) -> None:  # type: ignore[no-untyped-def]
+    # "Acme Notes" (ours in the synthetic market) ends in s: "Acme Notes’ reviews".
+    html = render_html(build_context(report_data, now=NOW), template_dirs(report_data.cfg))
+    assert "Acme Notes\u2019 reviews" in html
+    assert "Acme Notes\u2019s" not in html
+
+
+def test_languages_detected_first_source_stated_as_fallback() -> None:
+    reviews = pd.DataFrame({"uid": ["a", "b", "c", "d", "e"],
+                            "language": [None, None, "fr", "de", None]})
+    cls = pd.DataFrame({"uid": ["a", "b", "c"], "language": ["en", "en", "en"]})
+    rows = language_counts(reviews, cls)
+    assert rows == [{"value": "en", "basis": "detected", "n": 3},
+                    {"value": "de", "basis": "stated", "n": 1},
+                    {"value": "unknown", "basis": "unknown", "n": 1}]
+
+
+def test_shipped_heads_holdout_only_for_their_model_version() -> None:
+    holdout = default_heads_holdout(shipped_version())
+    assert holdout is not None
+    manifest = json.loads((DEFAULT_HEADS_DIR / "manifest.json").read_text("utf-8"))
+    assert holdout["holdout"] == manifest["holdout"]
+    assert not holdout["onnx"]
+    assert holdout["sentiment_head"]
+    onnx = default_heads_holdout(shipped_version().replace("/heads-", "+onnx-int8/heads-", 1))
+    assert onnx is not None
+    assert onnx["onnx"]
+    hub = default_heads_holdout(shipped_version() + "/sentiment=some/model")
+    assert hub is not None
+    assert not hub["sentiment_head"]
+    assert default_heads_holdout("all-MiniLM-L6-v2/heads-000000000000/needs-x/t0.5") is None
+    assert default_heads_holdout(MODEL_VERSION) is None
+
+
+def test_appendix_shows_holdout_and_own_evaluation_first(report_data) -> None:  # type: ignore[no-untyped-def]
+    version = shipped_version()
+    manifest = json.loads((DEFAULT_HEADS_DIR / "manifest.json").read_text("utf-8"))
+    apps = sorted(manifest["holdout"])
+    data = attrs.evolve(report_data, holdout=default_heads_holdout(version))
+    text = _text(render_html(build_context(data, now=NOW), template_dirs(data.cfg)))
+    n = sum(manifest["holdout"][a]["n"] for a in apps)
+    assert (f"measured on minibar-en ({len(apps)} fitness apps, {n:,} hand-labelled English "
+            "reviews), each app held out from training") in text
+    method = text[text.index("Measured accuracy"):]
+    assert "Accuracy on your own market has not been measured" in method
+    f1 = manifest["holdout"][apps[0]]["problem_report"]["f1"]
+    assert f"{100 * f1:.1f}%" in method
+    for app in apps:
+        assert f"{app} held out" in method
+    # With the user's own evaluation, it comes first and the warning goes.
+    evaluation = {"model_version": version, "n": 250, "created_at": "2025-06-30",
+                  "input": "own.csv", "sentiment_accuracy": 0.912,
+                  "labels": {"problem_report": {"precision": 0.8, "recall": 0.7, "f1": 0.7467,
+                                                "support": 90}}}
+    own = attrs.evolve(data, evaluation=evaluation)
+    text = _text(render_html(build_context(own, now=NOW), template_dirs(own.cfg)))
+    method = text[text.index("Measured accuracy"):]
+    assert "has not been measured" not in method
+    assert method.index("Measured on 250 labelled reviews") < method.index("minibar-en")
+    # Another model version: no shipped figures, and the report does not pretend otherwise.
+    text = _text(render_html(build_context(report_data, now=NOW),
+                             template_dirs(report_data.cfg)))
+    assert "minibar-en" not in text
+    assert "Accuracy on your own market has not been measured" in text
+
+
+def test_version_table_shows_recent_versions_and_top_needs() -> None:
+    versions = [f"2.{v}" for v in range(8)]
+    ver = pd.DataFrame([{"product": "a", "version": v, "order": i, "n_reviews": 40 + i,
+                         "need": n, "complaint_rate": 0.1 * i}
+                        for i, v in enumerate(versions) for n in ("sync", "price", "ads")])
+    labels = {"sync": "Sync", "price": "Price", "ads": "Ads"}
+    out = _version_rows(ver, labels, ["price", "sync", "support"], columns=5)
+    assert [v["version"] for v in out["versions"]] == versions[-5:]
+    assert out["older"] == 3
+    assert [r["need_label"] for r in out["rows"]] == ["Price", "Sync"]
+    assert out["other_needs"] == 1  # "ads": in versions.csv, not on the page
+    assert out["rows"][0]["cells"][-1] == pytest.approx(0.7)
