@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -248,15 +248,10 @@ class AppleAppStoreSpider(ReviewSpider):
     async def parse_rss(self, response: Response) -> AsyncIterator[Any]:
         """Emit a feed page's reviews and ask for the next page while paging should go on."""
         target, page = response.meta["target"], response.meta["page"]
-        try:
-            parsed = parse_rss_page(response.url, response.body)
-        except TruncatedBodyError as err:
-            again = self._again_truncated(response, target, err)
+        parsed, again = self._read(response, lambda: parse_rss_page(response.url, response.body))
+        if parsed is None:
             if again is not None:
                 yield again
-            return
-        except PageFormatError as err:
-            self.format_error(target, err)
             return
         if parsed.app_entries:
             self.count(f"{target}/skipped_app_entries", parsed.app_entries)
@@ -279,17 +274,17 @@ class AppleAppStoreSpider(ReviewSpider):
     async def parse_web(self, response: Response) -> AsyncIterator[Any]:
         """Emit a web-API page's reviews and follow its ``next`` while paging should go on."""
         target, page = response.meta["target"], response.meta["page"]
-        try:
-            parsed = parse_web_page(response.url, response.body)
-            next_url = self._web_next_url(response, target, parsed.next_path)
-        except TruncatedBodyError as err:
-            again = self._again_truncated(response, target, err)
+
+        def read() -> tuple[Any, str | None]:
+            page_ = parse_web_page(response.url, response.body)
+            return page_, self._web_next_url(response, target, page_.next_path)
+
+        result, again = self._read(response, read)
+        if result is None:
             if again is not None:
                 yield again
             return
-        except PageFormatError as err:
-            self.format_error(target, err)
-            return
+        parsed, next_url = result
         if not parsed.reviews and page == 1:
             async for request in self._empty_first_page(response, target):
                 yield request
@@ -306,6 +301,22 @@ class AppleAppStoreSpider(ReviewSpider):
                    failure_text(failure))
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _read(
+        self, response: Response, parse: Callable[[], Any]
+    ) -> tuple[Any | None, scrapy.Request | None]:
+        """Run ``parse``; on a cut-off body return a retry request, on a bad page count it.
+
+        Returns ``(parsed, None)``, ``(None, retry_request_or_None)``.
+        """
+        target = response.meta["target"]
+        try:
+            return parse(), None
+        except TruncatedBodyError as err:
+            return None, self._again_truncated(response, target, err)
+        except PageFormatError as err:
+            self.format_error(target, err)
+            return None, None
 
     def _items(self, target: str, reviews: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         cc = self.targets[target].cc
