@@ -180,6 +180,20 @@ def test_pdf_text_names_the_products_and_the_planted_needs(demo_run: DemoRun) ->
     jump = truth.gap("d_pricing_jump")
     assert f"{truth.app(jump.product or '').name} · {labels[jump.need]}" in flat
 
+    # Ranked first in the executive summary (page 3, before the scorecard page).
+    pages = text.split("\f")
+    summary = next(" ".join(p.split()) for p in pages[1:] if "Top gaps for" in p)
+    ours = truth.gap("b_ours_lags")
+    top_gaps = summary[summary.index("Top gaps for"):summary.index("Top opportunities")]
+    assert top_gaps.split("1. ", 1)[1].startswith(labels[ours.need]), top_gaps[:300]
+    white = summary[summary.index("White space"):summary.index("What changed last month")]
+    assert white.split("• ", 1)[1].startswith(labels[truth.gap("c_white_space").need]), white
+    changes = summary[summary.index("What changed last month"):]
+    product_changes = [c for c in changes.split("• ")[1:] if not c.startswith("Market ·")]
+    assert product_changes[0].startswith(
+        f"{truth.app(jump.product or '').name} · {labels[jump.need]}: complaints worse"
+    ), changes[:400]
+
 
 # -- fast: the command's own pieces ---------------------------------------------------------------
 
