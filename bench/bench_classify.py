@@ -201,7 +201,7 @@ def main() -> int:
             classify_file(use, part, tmp / f"out-{done}.csv", progress=False)
             done += len(chunk)
             (tmp / f"out-{done - len(chunk)}.csv").unlink()
-            if done % 20_000 == 0 or done == args.memory_reviews:
+            if done % 5_000 == 0 or done == args.memory_reviews:
                 checkpoints.append((done, rss_mb(), time.perf_counter() - t))
                 print("memory", checkpoints[-1], flush=True)
         lines += [f"\n## Memory: {args.memory_reviews:,} generated reviews streamed through file "

@@ -1,11 +1,16 @@
 """Quality with the real bundled MiniLM on minibar-en (real reviews in ../shared), leave-one-app-out.
 
-For each app, the heads are fitted by the shipped recipe (:mod:`analysis.classify.fit_defaults`,
-linear heads on frozen embeddings) on the two other apps plus our example sentences, and measured
-on the held-out app. Embeddings are computed once per test session. Floors from the brief:
-sentiment accuracy (stars <=2 vs >=4) >= 0.90, problem_report F1 >= 0.88, feature_request
-F1 >= 0.75, per app. Floors this recipe does not reach are strict xfails carrying the measured
-figures: they turn into failures (to be promoted) as soon as the recipe reaches them.
+For each app, linear heads are fitted on frozen embeddings (the recipe ``reviewgap train`` uses,
+:func:`analysis.classify.fit_defaults.fit_heads`) on the two other apps plus our example sentences,
+and measured on the held-out app. Embeddings are computed once per test session. Floors from the
+brief: sentiment accuracy (stars <=2 vs >=4) >= 0.90, problem_report F1 >= 0.88,
+feature_request F1 >= 0.75, per app. Floors this recipe does not reach are strict xfails
+carrying the measured figures: they fail (to be promoted) as soon as the recipe reaches them.
+
+The shipped defaults add a LoRA adapter fine-tuned on the upper encoder layers (better figures,
+recorded per app in ``default_heads/manifest.json`` by ``python -m analysis.classify.fit_defaults``);
+re-running that fine-tuning is too slow for a test, so here it is only checked that the shipped
+classifier computes the features its heads were fitted on.
 """
 
 from __future__ import annotations
@@ -22,12 +27,19 @@ BARS = {"sentiment_accuracy": 0.85, "problem_report": 0.80, "feature_request": 0
 
 
 @pytest.fixture(scope="session")
-def minibar(shared_dir):
+def minibar_frame(shared_dir):
+    from analysis.classify.fit_defaults import load_training_frame
+
+    return load_training_frame(shared_dir / "data" / "minibar-en")
+
+
+@pytest.fixture(scope="session")
+def minibar(minibar_frame):
     from analysis.classify.encoder import TransformerEncoder
-    from analysis.classify.fit_defaults import EmbeddingCache, embed_frame, load_training_frame
+    from analysis.classify.fit_defaults import EmbeddingCache, embed_frame
     from analysis.classify.hub import bundled_encoder
 
-    frame = load_training_frame(shared_dir / "data" / "minibar-en")
+    frame = minibar_frame
     encoder = TransformerEncoder(bundled_encoder())
     x = embed_frame(frame, encoder, EmbeddingCache(None), "session")
     return frame, x, encoder
@@ -74,26 +86,26 @@ def test_leave_one_app_out_floors(holdout, metric: str) -> None:
     assert all(v >= FLOORS[metric] for v in figures.values()), figures
 
 
-def test_shipped_classifier_matches_training_features(minibar) -> None:
-    """The pipeline computes the same features the heads were fitted on (no train/serve skew)."""
-    from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
+def test_shipped_classifier_matches_training_features(minibar_frame) -> None:
+    """The pipeline computes the features the shipped heads were fitted on (fit_defaults'
+    ``embed_frame`` with the same encoder, adapter included): no train/serve skew."""
+    from analysis.classify.fit_defaults import EmbeddingCache, embed_frame
     from analysis.classify.pipeline import build_classifier
 
-    frame, x, _ = minibar
-    heads = HeadSet.load(DEFAULT_HEADS_DIR)
-    if heads.adapter is not None:
-        pytest.skip("shipped heads carry an adapter: features differ from the frozen encoder's")
+    frame = minibar_frame
     clf = build_classifier(None)
     rng = np.random.default_rng(0)
     idx = rng.choice(np.flatnonzero(frame["group"] != "examples"), 150, replace=False)
-    texts = frame["text"].to_numpy()[idx].tolist()
-    out = clf.classify(texts)
+    sample = frame.iloc[idx].reset_index(drop=True)
+    sample["text"] = sample["text"].str.strip()
+    x = embed_frame(sample, clf.encoder, EmbeddingCache(None), "check")
+    out = clf.classify(sample["text"].tolist())
     ok = np.array([o.status == "ok" for o in out])
     assert ok.mean() > 0.9  # minibar-en is English; only a few very short texts are "und"
-    it = heads.heads["input_types"]
-    expected = it.decide(it.predict_proba(x[idx]))
+    it = clf.heads.heads["input_types"]
+    expected = it.decide(it.predict_proba(x))
     got = np.array([[getattr(o, k) for k in it.labels] for o in out])
     assert (expected[ok] == got[ok]).mean() > 0.99
-    probs = heads.heads["sentiment"].predict_proba(x[idx])
+    probs = clf.heads.heads["sentiment"].predict_proba(x)
     score = probs[:, 2] - probs[:, 0]
     assert np.allclose(score[ok], [o.sentiment_score for o, k in zip(out, ok) if k], atol=1e-3)
