@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="measure leave-one-app-out figures (one extra fit per app)")
     p.add_argument("--cache", type=Path, default=Path("/tmp/reviewgap-fit-cache"),
                    help="embedding cache folder (outside the repo)")
-    p.add_argument("--first-layer", type=int, default=3,
+    p.add_argument("--first-layer", type=int, default=4,
                    help="fine-tune: adapt layers from this index on (lower ones are cached)")
     args = p.parse_args(argv)
     args.adapter = None
@@ -302,8 +302,9 @@ def main(argv: list[str] | None = None) -> int:
             "question": "weak: an interrogative sentence ending in '?'",
             "needs": "taxonomy example sentences (generic sentences as negatives)",
         },
-        "training": {"fine_tune": args.fine_tune, "epochs": args.epochs, "rank": args.rank,
-                     "first_layer": args.first_layer,
+        "training": {"fine_tune": args.fine_tune,
+                     **({"epochs": args.epochs, "rank": args.rank,
+                         "first_layer": args.first_layer} if args.fine_tune else {}),
                      "head": "LogisticRegression on review+sentmax, C and thresholds by "
                              "grouped CV on the training apps"
                              + ("; sentiment/problem/feature: heads fine-tuned with a LoRA "
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                      **info},
         "holdout": holdout,
         "command": "python -m analysis.classify.fit_defaults "
-                   + ("--fine-tune" if args.fine_tune else "--no-fine-tune"),
+                   + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     HeadSet(heads, manifest, adapter).save(args.out)
     log.info("wrote %s", args.out)
