@@ -77,9 +77,10 @@ def agreement(a, b) -> dict[str, float]:  # type: ignore[no-untyped-def]
     same = {k: float(np.mean([getattr(x, k) == getattr(y, k) for x, y in zip(a, b)]))
             for k in keys}
     same["sentiment"] = float(np.mean([x.sentiment == y.sentiment for x, y in zip(a, b)]))
+    # Jaccard of the need sets; two empty sets agree fully.
     same["needs_jaccard"] = float(np.mean([
-        len(set(x.needs) & set(y.needs)) / max(1, len(set(x.needs) | set(y.needs)))
-        for x, y in zip(a, b)]))
+        len(set(x.needs) & set(y.needs)) / len(set(x.needs) | set(y.needs))
+        if set(x.needs) | set(y.needs) else 1.0 for x, y in zip(a, b)]))
     return same
 
 
@@ -98,6 +99,37 @@ def generate_csv(frame: pd.DataFrame, n: int, path: Path, seed: int = 0) -> None
             w.writerow([i, f"{text} #{i}", frame["score"].iloc[a]])
 
 
+def memory_only(n: int, threads: int, onnx: bool) -> int:
+    """Stream n generated reviews through file mode; print checkpoints as JSON (last line)."""
+    import json
+
+    from analysis.classify.pipeline import build_classifier
+    from analysis.commands.classify import classify_file
+    from analysis.config import validate_config
+
+    frame = load_reviews(2000)
+    tmp = Path(tempfile.mkdtemp())
+    generate_csv(frame, n, tmp / "in.csv")
+    cfg = validate_config({"products": [{"key": "b", "name": "B"}],
+                           "project": {"workspace": str(tmp / "ws")},
+                           "classification": {"onnx": onnx, "threads": threads}}, "bench.toml")
+    clf = build_classifier(cfg)
+    clf.classify(["warm up the language detector and the encoder"])
+    start = rss_mb()
+    t = time.perf_counter()
+    checkpoints = []
+    done = 0
+    for chunk in pd.read_csv(tmp / "in.csv", chunksize=5000, dtype={"text": str}):
+        part = tmp / "part.csv"
+        chunk.to_csv(part, index=False)
+        classify_file(clf, part, tmp / "out.csv", progress=False)
+        done += len(chunk)
+        checkpoints.append((done, rss_mb(), time.perf_counter() - t))
+        print("memory", checkpoints[-1], file=sys.stderr, flush=True)
+    print(json.dumps({"start_rss": start, "checkpoints": checkpoints}))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=2000)
@@ -106,7 +138,10 @@ def main() -> int:
     p.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "classify.md")
+    p.add_argument("--memory-only", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.memory_only:
+        return memory_only(args.memory_only, args.threads, args.onnx)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -184,31 +219,20 @@ def main() -> int:
         lines.append("\nfp32 vs ONNX int8 label agreement: " + ", ".join(
             f"{k} {v:.3f}" for k, v in agree.items()))
     if args.memory_reviews:
-        from analysis.commands.classify import classify_file
+        # A fresh process holding only our classifier, so peak RSS is the stage's own.
+        import json
+        import subprocess
 
-        tmp = Path(tempfile.mkdtemp())
-        generate_csv(frame, args.memory_reviews, tmp / "in.csv")
-        use = oclf if args.onnx else clf
-        start_rss = rss_mb()
-        t = time.perf_counter()
-        checkpoints = []
-        # Stream in chunks of 5,000 rows so memory stays flat (classify_file batches within).
-        reader = pd.read_csv(tmp / "in.csv", chunksize=5000, dtype={"text": str})
-        done = 0
-        for chunk in reader:
-            part = tmp / "part.csv"
-            chunk.to_csv(part, index=False)
-            classify_file(use, part, tmp / f"out-{done}.csv", progress=False)
-            done += len(chunk)
-            (tmp / f"out-{done - len(chunk)}.csv").unlink()
-            if done % 5_000 == 0 or done == args.memory_reviews:
-                checkpoints.append((done, rss_mb(), time.perf_counter() - t))
-                print("memory", checkpoints[-1], flush=True)
+        cmd = [sys.executable, __file__, "--memory-only", str(args.memory_reviews),
+               "--threads", str(args.threads), "--onnx" if args.onnx else "--no-onnx"]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        mem = json.loads(res.stdout.strip().splitlines()[-1])
         lines += [f"\n## Memory: {args.memory_reviews:,} generated reviews streamed through file "
-                  f"mode ({'ONNX int8' if args.onnx else 'fp32'})\n",
-                  f"Peak RSS before: {start_rss:.0f} MB.\n", "| reviews done | peak RSS MB | "
-                  "seconds | reviews/s |", "|---|---|---|---|"]
-        lines += [f"| {n:,} | {m:.0f} | {s:.0f} | {n / s:.0f} |" for n, m, s in checkpoints]
+                  f"mode in chunks of 5,000 ({'ONNX int8' if args.onnx else 'fp32'}), separate "
+                  "process\n",
+                  f"Peak RSS after loading the classifier: {mem['start_rss']:.0f} MB.\n",
+                  "| reviews done | peak RSS MB | seconds | reviews/s |", "|---|---|---|---|"]
+        lines += [f"| {n:,} | {m:.0f} | {t:.0f} | {n / t:.0f} |" for n, m, t in mem["checkpoints"]]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
