@@ -74,13 +74,15 @@ def quality(labels, frame: pd.DataFrame) -> dict[str, float]:  # type: ignore[no
 
 def agreement(a, b) -> dict[str, float]:  # type: ignore[no-untyped-def]
     keys = ("problem_report", "feature_request", "praise", "question")
-    same = {k: float(np.mean([getattr(x, k) == getattr(y, k) for x, y in zip(a, b)]))
+    same = {k: float(np.mean([getattr(x, k) == getattr(y, k)
+                              for x, y in zip(a, b, strict=True)]))
             for k in keys}
-    same["sentiment"] = float(np.mean([x.sentiment == y.sentiment for x, y in zip(a, b)]))
+    same["sentiment"] = float(np.mean([x.sentiment == y.sentiment
+                                       for x, y in zip(a, b, strict=True)]))
     # Jaccard of the need sets; two empty sets agree fully.
     same["needs_jaccard"] = float(np.mean([
         len(set(x.needs) & set(y.needs)) / len(set(x.needs) | set(y.needs))
-        if set(x.needs) | set(y.needs) else 1.0 for x, y in zip(a, b)]))
+        if set(x.needs) | set(y.needs) else 1.0 for x, y in zip(a, b, strict=True)]))
     return same
 
 
@@ -147,7 +149,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     frame = load_reviews(args.n)
     texts = frame["data"].tolist()
-    lines = [f"# classify benchmark\n", f"{args.n} minibar-en reviews (random sample, seed 0), "
+    lines = ["# classify benchmark\n", f"{args.n} minibar-en reviews (random sample, seed 0), "
              f"{args.threads} threads, `{os.uname().nodename}`, load average at start "
              f"{os.getloadavg()[0]:.1f}. Run: `python bench/bench_classify.py`.\n",
              "| method | seconds | reviews/s |", "|---|---|---|"]

@@ -10,10 +10,10 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from click.testing import CliRunner  # noqa: E402
+from click.testing import CliRunner
 
-from analysis.classify.hub import resolve_model  # noqa: E402
-from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads  # noqa: E402
+from analysis.classify.hub import resolve_model
+from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads
 
 ROWS = [
     ("r1", "The app crashes every time I open it. Please fix", "1"),
@@ -55,7 +55,8 @@ def test_file_mode_writes_one_labelled_row_per_input(project: Path, tmp_path: Pa
     res = _cli("classify", "-c", str(project / "reviewgap.toml"), "--input", str(src),
                "--output", str(out), "--no-progress")
     assert res.exit_code == 0, res.output
-    assert "classified 5 rows" in res.output and "1 skipped (language)" in res.output
+    assert "classified 5 rows" in res.output
+    assert "1 skipped (language)" in res.output
     with out.open(encoding="utf-8") as fh:
         got = list(csv.DictReader(fh))
     assert [r["id"] for r in got] == ["r1", "r2", "r3", "r4", "r5"]
@@ -68,7 +69,8 @@ def test_file_mode_writes_one_labelled_row_per_input(project: Path, tmp_path: Pa
         assert -1 <= float(r["sentiment_score"]) <= 1
         assert r["problem_report"] in ("0", "1")
         assert all(n for n in r["needs"].split(";")) or r["needs"] == ""
-    assert got[3]["language"] == "fr" and got[3]["sentiment"] == ""
+    assert got[3]["language"] == "fr"
+    assert got[3]["sentiment"] == ""
 
 
 def test_file_mode_numbers_rows_without_id_column(project: Path, tmp_path: Path) -> None:
@@ -90,7 +92,8 @@ def test_file_mode_errors_name_file_and_column(project: Path, tmp_path: Path, he
     res = _cli("classify", "-c", str(project / "reviewgap.toml"), "--input", str(src),
                "--output", str(tmp_path / "o.csv"))
     assert res.exit_code == 2
-    assert str(src) in res.output and needle in res.output
+    assert str(src) in res.output
+    assert needle in res.output
 
 
 def test_store_mode_classifies_only_new_reviews(project: Path) -> None:
@@ -105,7 +108,8 @@ def test_store_mode_classifies_only_new_reviews(project: Path) -> None:
     first = _cli("classify", "-c", cfg, "--no-progress")
     assert first.exit_code == 0, first.output
     assert "classified 5 of 5 pending" in first.output
-    assert "1 skipped (language)" in first.output and "note:" in first.output
+    assert "1 skipped (language)" in first.output
+    assert "note:" in first.output
     second = _cli("classify", "-c", cfg, "--no-progress")
     assert "classified 0 of 0 pending" in second.output
 
@@ -119,12 +123,14 @@ def test_evaluate_writes_latest_json(project: Path, tmp_path: Path) -> None:
     data = json.loads((project / "ws" / "evaluation" / "latest.json").read_text("utf-8"))
     assert {"model_version", "input", "n", "created_at", "labels", "confusion",
             "sentiment_accuracy"} <= set(data)
-    assert data["n"] == 4 and data["input"] == str(src)
+    assert data["n"] == 4
+    assert data["input"] == str(src)
     for label in ("problem_report", "feature_request"):
         m = data["labels"][label]
         assert {"precision", "recall", "f1", "support"} <= set(m)
         (tn, fp), (fn, tp) = data["confusion"][label]
-        assert tn + fp + fn + tp == 4 and tp + fn == m["support"]
+        assert tn + fp + fn + tp == 4
+        assert tp + fn == m["support"]
     assert 0 <= data["sentiment_accuracy"] <= 1
     assert "problem_report" in res.output
 
@@ -140,7 +146,8 @@ def test_train_writes_heads_that_classify_uses(project: Path, tmp_path: Path) ->
                "--out", str(out))
     assert res.exit_code == 0, res.output
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-    assert manifest["trained_from"] == str(src) and "problem_report" in manifest["user_fit"]
+    assert manifest["trained_from"] == str(src)
+    assert "problem_report" in manifest["user_fit"]
     from analysis.classify.heads import HeadSet
 
     new, old = HeadSet.load(out), HeadSet.load(project / "heads")
@@ -153,4 +160,5 @@ def test_train_writes_heads_that_classify_uses(project: Path, tmp_path: Path) ->
 def test_train_rejects_a_file_without_labels(project: Path, tmp_path: Path) -> None:
     src = _write(tmp_path / "lab.csv", ["text"], [("x",)])
     res = _cli("train", "-c", str(project / "reviewgap.toml"), "--input", str(src))
-    assert res.exit_code == 2 and "no label column" in res.output
+    assert res.exit_code == 2
+    assert "no label column" in res.output

@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from analysis.classify.hub import ModelLoadError, resolve_model  # noqa: E402
-from analysis.config import validate_config  # noqa: E402
-from tests.support.tiny_models import (  # noqa: E402
+from analysis.classify.hub import ModelLoadError, resolve_model
+from analysis.config import validate_config
+from tests.support.tiny_models import (
     build_tiny_classifier,
     build_tiny_encoder,
     build_tiny_heads,
@@ -99,14 +99,15 @@ def test_hub_id_in_local_cache_resolves_offline(tiny, monkeypatch) -> None:
     (cache / "models--tiny--sentiment" / "refs" / "main").write_text(snap.name)
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     ref = resolve_model("tiny/sentiment", "classification.sentiment_model")
-    assert ref.path == snap and ref.id == "tiny/sentiment@c0ffee00"
+    assert ref.path == snap
+    assert ref.id == "tiny/sentiment@c0ffee00"
 
 
 def test_heads_for_another_encoder_are_refused(tiny) -> None:
     from analysis.classify.pipeline import build_classifier
 
     other = build_tiny_heads(tiny["folder"] / "other-heads", "some-other-encoder")
-    with pytest.raises(ModelLoadError, match="classification.heads"):
+    with pytest.raises(ModelLoadError, match=r"classification\.heads"):
         build_classifier(_cfg(tiny, heads=str(other)))
 
 
@@ -121,6 +122,7 @@ def test_custom_needs_get_a_head_fitted_from_examples(tiny) -> None:
               "description": "depositing cheques", "examples": ["deposit fails", "sync add"]}]}},
         tiny["folder"] / "reviewgap.toml")
     clf = build_classifier(cfg)
-    assert clf.taxonomy.ids[-1] == "check_deposit" and "content" not in clf.taxonomy.ids
+    assert clf.taxonomy.ids[-1] == "check_deposit"
+    assert "content" not in clf.taxonomy.ids
     (out,) = clf.classify(["please add sync"])
     assert set(out.need_scores) == set(clf.taxonomy.ids)

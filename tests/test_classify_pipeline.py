@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from analysis.classify.hub import resolve_model  # noqa: E402
-from analysis.config import validate_config  # noqa: E402
-from analysis.store import ReviewStore  # noqa: E402
-from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads  # noqa: E402
+from analysis.classify.hub import resolve_model
+from analysis.config import validate_config
+from analysis.store import ReviewStore
+from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads
 
 TEXTS = [
     "The app crashes every time. Please add sync!",
@@ -51,10 +51,13 @@ def test_classify_keeps_length_order_and_ranges(tiny_clf) -> None:
     assert len(out) == len(TEXTS)
     assert [o.status for o in out] == ["ok", "ok", "empty_text", "skipped_language",
                                        "skipped_language", "ok"]
-    assert out[3].language == "de" and out[4].language == "fr"
+    assert out[3].language == "de"
+    assert out[4].language == "fr"
     for o in out:
         if o.status != "ok":
-            assert o.sentiment is None and o.needs == {} and o.sentences == []
+            assert o.sentiment is None
+            assert o.needs == {}
+            assert o.sentences == []
             continue
         assert o.sentiment in ("negative", "neutral", "positive")
         assert -1.0 <= o.sentiment_score <= 1.0
@@ -114,7 +117,8 @@ def test_classify_pending_labels_only_new_reviews(tiny_clf, tmp_path: Path) -> N
     store = ReviewStore(tmp_path / "s.sqlite")
     store.upsert_reviews(_reviews(12))
     first = classify_pending(store, tiny_clf, batch_size=5, progress=False)
-    assert first["classified"] == 12 and first["pending"] == 12
+    assert first["classified"] == 12
+    assert first["pending"] == 12
     assert first["ok"] + first["skipped_language"] + first["empty_text"] == 12
     assert first["skipped_language"] == 4  # the German and French rows
     again = classify_pending(store, tiny_clf, batch_size=5, progress=False)
@@ -123,7 +127,8 @@ def test_classify_pending_labels_only_new_reviews(tiny_clf, tmp_path: Path) -> N
     third = classify_pending(store, tiny_clf, batch_size=5, progress=False)
     assert third["classified"] == 3
     frame = store.classifications_frame(tiny_clf.model_version)
-    assert len(frame) == 15 and frame["uid"].is_unique
+    assert len(frame) == 15
+    assert frame["uid"].is_unique
     ok = frame[frame["status"] == "ok"]
     assert ok["sentiment_score"].between(-1, 1).all()
     assert set(ok["input_type"]) <= {"problem_report", "feature_request", "praise", "question",
@@ -135,4 +140,5 @@ def test_classify_pending_labels_only_new_reviews(tiny_clf, tmp_path: Path) -> N
     # Every stored mention's need is also on its review, with a score at the threshold or over.
     by_uid = dict(zip(frame["uid"], frame["needs"], strict=True))
     for uid, need, score in zip(needs["uid"], needs["need"], needs["score"], strict=True):
-        assert need in by_uid[uid] and score >= tiny_clf.need_threshold
+        assert need in by_uid[uid]
+        assert score >= tiny_clf.need_threshold

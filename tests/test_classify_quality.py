@@ -1,4 +1,4 @@
-"""Quality with the real bundled MiniLM on minibar-en (real reviews in ../shared), leave-one-app-out.
+"""Quality of the real bundled MiniLM on minibar-en (real reviews in ../shared), per held-out app.
 
 For each app, linear heads are fitted on frozen embeddings (the recipe ``reviewgap train`` uses,
 :func:`analysis.classify.fit_defaults.fit_heads`) on the two other apps plus our example sentences,
@@ -8,7 +8,7 @@ feature_request F1 >= 0.75, per app. Floors this recipe does not reach are stric
 carrying the measured figures: they fail (to be promoted) as soon as the recipe reaches them.
 
 The shipped defaults add a LoRA adapter fine-tuned on the upper encoder layers (better figures,
-recorded per app in ``default_heads/manifest.json`` by ``python -m analysis.classify.fit_defaults``);
+recorded per app in ``default_heads/manifest.json`` by ``analysis.classify.fit_defaults``);
 re-running that fine-tuning is too slow for a test, so here it is only checked that the shipped
 classifier computes the features its heads were fitted on.
 """
@@ -108,4 +108,5 @@ def test_shipped_classifier_matches_training_features(minibar_frame) -> None:
     assert (expected[ok] == got[ok]).mean() > 0.99
     probs = clf.heads.heads["sentiment"].predict_proba(x)
     score = probs[:, 2] - probs[:, 0]
-    assert np.allclose(score[ok], [o.sentiment_score for o, k in zip(out, ok) if k], atol=1e-3)
+    got_scores = [o.sentiment_score for o, k in zip(out, ok, strict=True) if k]
+    assert np.allclose(score[ok], got_scores, atol=1e-3)

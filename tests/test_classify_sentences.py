@@ -20,7 +20,8 @@ def test_split_on_punctuation_emoji_and_newlines() -> None:
 
 def test_title_is_first_sentence_and_fragments_are_glued() -> None:
     assert split_sentences("Works well. 👍👍", title="Nice") == ["Nice", "Works well. 👍👍"]
-    assert split_sentences("") == [] and split_sentences("   ") == []
+    assert split_sentences("") == []
+    assert split_sentences("   ") == []
     assert split_sentences("😍") == ["😍"]
 
 

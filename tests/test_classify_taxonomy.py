@@ -15,7 +15,8 @@ EXPECTED_IDS = ("reliability", "performance", "usability", "compatibility", "pri
 def test_default_needs_have_stable_ids_descriptions_and_examples() -> None:
     assert tuple(n.id for n in DEFAULT_NEEDS) == EXPECTED_IDS
     for need in DEFAULT_NEEDS:
-        assert need.label and need.description
+        assert need.label
+        assert need.description
         assert len(need.examples) >= 10
         assert len(set(need.examples)) == len(need.examples)
 
@@ -44,14 +45,14 @@ def test_taxonomy_digest_ignores_labels_but_not_examples() -> None:
 
 
 def test_build_taxonomy_rejects_unknown_ids_and_empty_custom_needs() -> None:
-    with pytest.raises(ValueError, match="needs.disable"):
+    with pytest.raises(ValueError, match=r"needs\.disable"):
         build_taxonomy(NeedsSection(disable=["nope"]))
     with pytest.raises(ValueError, match="x_need"):
         build_taxonomy(NeedsSection(custom=[NeedDef(id="x_need", label="X")]))
 
 
 def test_config_validation_uses_default_need_ids() -> None:
-    with pytest.raises(ConfigError, match="needs.disable"):
+    with pytest.raises(ConfigError, match=r"needs\.disable"):
         validate_config({"products": [{"key": "a", "name": "A"}],
                          "needs": {"disable": ["reliabilty"]}}, "r.toml")
     cfg = validate_config({"products": [{"key": "a", "name": "A"}],

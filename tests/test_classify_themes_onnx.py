@@ -7,11 +7,11 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from analysis.classify.hub import resolve_model  # noqa: E402
-from analysis.classify.themes import class_tfidf_words, cluster_sentences  # noqa: E402
-from analysis.config import validate_config  # noqa: E402
-from analysis.store import ReviewStore  # noqa: E402
-from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads  # noqa: E402
+from analysis.classify.hub import resolve_model
+from analysis.classify.themes import class_tfidf_words, cluster_sentences
+from analysis.config import validate_config
+from analysis.store import ReviewStore
+from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads
 
 
 def test_class_tfidf_picks_words_that_set_a_cluster_apart() -> None:
@@ -33,8 +33,10 @@ def test_cluster_sentences_drops_small_and_incoherent_groups() -> None:
     vecs = np.vstack([a, b, noise])
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     labels, sim = cluster_sentences(vecs, min_size=5, max_themes=3)
-    assert len(set(labels[:20])) == 1 and len(set(labels[20:40])) == 1
-    assert labels[0] != labels[20] and labels[0] >= 0
+    assert len(set(labels[:20])) == 1
+    assert len(set(labels[20:40])) == 1
+    assert labels[0] != labels[20]
+    assert labels[0] >= 0
     assert sim.shape == (43,)
     few, _ = cluster_sentences(vecs[:6], min_size=5)
     assert (few == -1).all()
@@ -69,14 +71,16 @@ def test_discover_themes_writes_themes_and_replaces_their_mentions(tiny, tmp_pat
          "text": " ".join(rng.choice(words, 7)) + ". " + " ".join(rng.choice(words, 6)) + "."}
         for i in range(60)])
     counts = classify_pending(store, clf, progress=False)
-    assert counts["classified"] == 60 and counts["themes"] >= 1
+    assert counts["classified"] == 60
+    assert counts["themes"] >= 1
     themes = store.themes_frame(clf.model_version)
     mentions = store.mentions_frame(clf.model_version)
     theme_rows = mentions[mentions["need"].str.startswith("theme:")]
     assert set(theme_rows["need"]) == set(themes["theme_id"])
     for _, t in themes.iterrows():
         assert t["size"] == (theme_rows["need"] == t["theme_id"]).sum() >= 5
-        assert t["label"] and t["words_json"] != "[]"
+        assert t["label"]
+        assert t["words_json"] != "[]"
     again = discover_themes(store, clf)
     mentions2 = store.mentions_frame(clf.model_version)
     assert len(mentions2) == sum(t["size"] for t in again)  # replaced, not appended
@@ -91,7 +95,8 @@ def test_onnx_encoder_exports_once_and_agrees_with_fp32(tiny) -> None:
     onnx = build_classifier(_cfg(tiny, onnx=True))
     exported = list((folder / "ws" / "cache" / "onnx").glob("*.int8.onnx"))
     assert len(exported) == 1
-    assert onnx.model_version != fp32.model_version and "+onnx-int8" in onnx.model_version
+    assert onnx.model_version != fp32.model_version
+    assert "+onnx-int8" in onnx.model_version
     texts = ["the app is very bad", "great app love it", "please add sync", "why is login slow"]
     a, b = fp32.encoder.encode(texts), onnx.encoder.encode(texts)
     cos = (a * b).sum(axis=1)

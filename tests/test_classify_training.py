@@ -22,7 +22,8 @@ def test_weak_labels() -> None:
     assert weak_question("Nice app. How do I export my data?") == 1
     assert weak_question("I hate it?! Really") == 0  # "?" without an interrogative word
     assert weak_question("It crashes. Fix it") == 0
-    assert weak_praise(5, 0, 0) == 1.0 and weak_praise(2, 0, 0) == 0.0
+    assert weak_praise(5, 0, 0) == 1.0
+    assert weak_praise(2, 0, 0) == 0.0
     assert math.isnan(weak_praise(5, 1, 0))
     assert stars_to_sentiment([1, 2, 3, 4, 5, float("nan")]).tolist() == [0, 0, 1, 2, 2, -1]
 
@@ -46,7 +47,8 @@ def test_sklearn_heads_convert_exactly_and_round_trip(tmp_path: Path) -> None:
     hs = HeadSet({"sentiment": soft, "input_types": sig}, {"encoder": "e"})
     hs.save(tmp_path / "h")
     back = HeadSet.load(tmp_path / "h")
-    assert back.digest == hs.digest and back.encoder == "e"
+    assert back.digest == hs.digest
+    assert back.encoder == "e"
     assert np.allclose(back.heads["sentiment"].predict_proba(x), soft.predict_proba(x))
     assert not list((tmp_path / "h").glob("*.pkl"))
 
@@ -55,14 +57,17 @@ def test_fit_binary_chooses_threshold_by_cv() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 4))
     y = (x[:, 0] > 0.8).astype(int)  # rare positives: the best threshold is not always 0.5
-    model, thr, info = fit_binary(x, y)
-    assert 0.2 <= thr <= 0.8 and info["cv_f1"] > 0.8 and info["C"] in (0.3, 1.0, 3.0, 10.0)
+    _model, thr, info = fit_binary(x, y)
+    assert 0.2 <= thr <= 0.8
+    assert info["cv_f1"] > 0.8
+    assert info["C"] in (0.3, 1.0, 3.0, 10.0)
 
 
 def test_binary_metrics_confusion() -> None:
     m = binary_metrics(np.array([1, 1, 0, 0, 1]), np.array([1, 0, 0, 1, 1]))
     assert m["confusion"] == [[1, 1], [1, 2]]
-    assert m["precision"] == pytest.approx(2 / 3, abs=1e-4) and m["support"] == 3
+    assert m["precision"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["support"] == 3
 
 
 def test_read_labelled_checks_columns_and_values(tmp_path: Path) -> None:

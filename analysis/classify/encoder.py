@@ -100,7 +100,8 @@ class TransformerEncoder(BaseEncoder):
             tokenizer = AutoTokenizer.from_pretrained(str(ref.path))
             self.model = AutoModel.from_pretrained(str(ref.path)).eval()
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"{key}: cannot load encoder {ref.id!r} from {ref.path}: {exc}")
+            raise ModelLoadError(
+                f"{key}: cannot load encoder {ref.id!r} from {ref.path}: {exc}") from None
         if adapter:
             from analysis.classify.adapter import merge_lora
 

@@ -74,7 +74,7 @@ def read_labelled(path: Path) -> pd.DataFrame:
             vals = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
             bad = frame[col][vals.isna() & (frame[col] != "")]
             if len(bad) or ((vals < 1) | (vals > 5)).any():
-                row = int((bad.index[0] if len(bad) else vals[(vals < 1) | (vals > 5)].index[0]))
+                row = int(bad.index[0] if len(bad) else vals[(vals < 1) | (vals > 5)].index[0])
                 raise LabelledFileError(
                     f"{path}: column 'rating', row {row + 2}: expected 1-5")
             out[col] = vals
@@ -128,7 +128,7 @@ def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = ""
     return {
         "model_version": clf.model_version,
         "input": input_name,
-        "n": int(len(frame)),
+        "n": len(frame),
         "n_classified": int(ok.sum()),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "labels": labels,

@@ -1,9 +1,10 @@
-"""Reproduce the shipped default heads from their sources: ``python -m analysis.classify.fit_defaults``.
+"""Reproduce the shipped default heads: ``python -m analysis.classify.fit_defaults``.
 
-Stage: classify (maintainer tool). In: the minibar-en labelled reviews (``../shared/data/minibar-en``,
-not shipped), our example sentences (``examples/input_types.csv``, the taxonomy). Out: a heads
-folder (``heads.npz``, optional ``adapter.npz``, ``manifest.json`` with how the heads were fitted
-and their leave-one-app-out hold-out figures).
+Stage: classify (maintainer tool). In: the minibar-en labelled reviews
+(``../shared/data/minibar-en``, not shipped), our example sentences
+(``examples/input_types.csv``, the taxonomy). Out: a heads folder (``heads.npz``, optional
+``adapter.npz``, ``manifest.json`` with how the heads were fitted and their leave-one-app-out
+hold-out figures).
 
 Labels used: sentiment from stars (1-2 negative, 3 neutral, 4-5 positive; weak), problem_report
 and feature_request hand labels, praise weakly from stars (4-5 stars, no report, no request),

@@ -98,7 +98,7 @@ class HeadSet:
 
     @property
     def features(self) -> str:
-        """Feature layout the heads expect (see :func:`analysis.classify.features.review_features`)."""
+        """Feature layout the heads expect (see :mod:`analysis.classify.features`)."""
         return str(self.manifest.get("features", "review+sentmax"))
 
     @property

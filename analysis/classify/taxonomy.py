@@ -33,7 +33,8 @@ class Need:
 
 
 DEFAULT_NEEDS: tuple[Need, ...] = (
-    Need("reliability", "Reliability", "The app crashes, freezes, hangs, loses work or stops working.", (
+    Need("reliability", "Reliability",
+         "The app crashes, freezes, hangs, loses work or stops working.", (
         "The app crashes every time I open it.",
         "It keeps freezing on the loading screen.",
         "Since yesterday it just shows a blank white screen.",
@@ -47,7 +48,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "It hangs for minutes and then closes itself",
         "buggy mess, half the buttons do nothing",
     )),
-    Need("performance", "Speed and performance", "Slow, laggy, heavy on battery, memory or storage.", (
+    Need("performance", "Speed and performance",
+         "Slow, laggy, heavy on battery, memory or storage.", (
         "The app is painfully slow to start.",
         "Scrolling is laggy and choppy.",
         "It drains my battery in a few hours.",
@@ -60,7 +62,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "It is so heavy that my older phone can barely run it.",
         "super fast and smooth, opens instantly",
     )),
-    Need("usability", "Ease of use", "Design, navigation, clarity and how easy the app is to use.", (
+    Need("usability", "Ease of use",
+         "Design, navigation, clarity and how easy the app is to use.", (
         "The new layout is confusing and cluttered.",
         "I can never find the settings menu.",
         "Too many taps to do something simple.",
@@ -74,7 +77,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "The onboarding is long and annoying.",
         "simple to use and nicely designed",
     )),
-    Need("compatibility", "Device and platform support", "Works (or not) with a device, OS version, watch, browser or other app.", (
+    Need("compatibility", "Device and platform support",
+         "Works (or not) with a device, OS version, watch, browser or other app.", (
         "It does not support my Android tablet.",
         "Not compatible with the latest iOS version.",
         "My watch will not pair with the app.",
@@ -87,7 +91,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "After the OS upgrade the app is incompatible.",
         "the desktop version doesn't run on Linux",
     )),
-    Need("pricing", "Price and subscription", "Cost, subscriptions, paywalls, ads, billing and value for money.", (
+    Need("pricing", "Price and subscription",
+         "Cost, subscriptions, paywalls, ads, billing and value for money.", (
         "Way too expensive for what you get.",
         "Everything useful is now behind a paywall.",
         "They charged me after I cancelled my subscription.",
@@ -100,7 +105,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "Premium is not worth the money.",
         "hidden charges on my credit card",
     )),
-    Need("privacy_security", "Privacy and security", "Personal data, permissions, tracking, account security and trust.", (
+    Need("privacy_security", "Privacy and security",
+         "Personal data, permissions, tracking, account security and trust.", (
         "Why does it need access to my contacts and location?",
         "I don't trust what they do with my health data.",
         "They share your data with advertisers.",
@@ -113,7 +119,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "The privacy policy is vague and worrying.",
         "I got spam emails right after signing up",
     )),
-    Need("support", "Customer support", "Help from the company: responses, refunds, service quality.", (
+    Need("support", "Customer support",
+         "Help from the company: responses, refunds, service quality.", (
         "Customer service never answered my emails.",
         "Support was quick and solved my problem.",
         "I have been waiting two weeks for a reply.",
@@ -126,7 +133,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "I contacted support three times with no response.",
         "the developer replied and fixed it the next day",
     )),
-    Need("sync_data", "Sync and data", "Syncing between devices, data loss, import, export and backups.", (
+    Need("sync_data", "Sync and data",
+         "Syncing between devices, data loss, import, export and backups.", (
         "My data doesn't sync between my phone and the website.",
         "All my history disappeared after the update.",
         "Sync takes hours or fails completely.",
@@ -139,7 +147,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "I can't import my data from my old app.",
         "the numbers on the app and the web don't match",
     )),
-    Need("account_login", "Account and login", "Signing up, logging in, passwords, verification codes, account access.", (
+    Need("account_login", "Account and login",
+         "Signing up, logging in, passwords, verification codes, account access.", (
         "I can't log in, it says my password is wrong.",
         "The verification code never arrives.",
         "It keeps asking me to sign in again.",
@@ -152,7 +161,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "Registration fails with a server error.",
         "stuck on the sign in page",
     )),
-    Need("features", "Features and functionality", "What the product can do: missing, wanted, removed or appreciated features.", (
+    Need("features", "Features and functionality",
+         "What the product can do: missing, wanted, removed or appreciated features.", (
         "Please add a dark mode.",
         "It would be great to have a weekly summary.",
         "I wish I could set custom goals.",
@@ -166,7 +176,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "The reminders feature is exactly what I needed.",
         "missing a way to share with family members",
     )),
-    Need("content", "Content and accuracy", "Quality, accuracy and amount of the content or measurements the product provides.", (
+    Need("content", "Content and accuracy",
+         "Quality, accuracy and amount of the content or measurements the product provides.", (
         "The step count is way off.",
         "Heart rate readings are inaccurate.",
         "The calorie numbers make no sense.",
@@ -179,7 +190,8 @@ DEFAULT_NEEDS: tuple[Need, ...] = (
         "Recommendations are spot on.",
         "it counted steps while I was sitting in the car",
     )),
-    Need("updates", "Updates and changes", "Effects of updates and redesigns; how the product changes over time.", (
+    Need("updates", "Updates and changes",
+         "Effects of updates and redesigns; how the product changes over time.", (
         "The latest update ruined the app.",
         "Ever since the last update nothing works properly.",
         "Please roll back the new version.",

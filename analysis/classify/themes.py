@@ -120,7 +120,7 @@ def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int 
         theme_id = f"theme:{n}"
         themes.append({"theme_id": theme_id, "label": " / ".join(top[:3]) or theme_id,
                        "words": top, "examples": [texts[i] for i in nearest],
-                       "size": int(len(members))})
+                       "size": len(members)})
         for i in members:
             sentiment, score, input_type = sentence_info[int(i)]
             rows.append({"uid": cands[i][0], "model_version": version,

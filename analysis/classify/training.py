@@ -114,7 +114,7 @@ def fit_sentiment(x: np.ndarray, y3: np.ndarray,
             best = (acc, c)
     model = LogisticRegression(C=best[1], max_iter=3000).fit(x, y3)
     return head_from_sklearn(model, SENTIMENT_LABELS, "softmax"), {
-        "C": best[1], "cv_polarity_accuracy": round(best[0], 4), "n": int(len(y3))}
+        "C": best[1], "cv_polarity_accuracy": round(best[0], 4), "n": len(y3)}
 
 
 def fit_needs(vectors: np.ndarray, labels: list[set[str]], need_ids: Sequence[str]) -> LinearHead:
