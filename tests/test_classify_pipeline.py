@@ -142,3 +142,20 @@ def test_classify_pending_labels_only_new_reviews(tiny_clf, tmp_path: Path) -> N
     for uid, need, score in zip(needs["uid"], needs["need"], needs["score"], strict=True):
         assert need in by_uid[uid]
         assert score >= tiny_clf.need_threshold
+
+
+def test_encoder_cache_stays_bounded_and_correct(tiny_clf) -> None:
+    enc = tiny_clf.encoder
+    old_size = enc._cache_size
+    enc._cache.clear()
+    enc._cache_size = 3
+    try:
+        first = enc.encode(["great app", "bad app", "slow app"])
+        # Hits and misses mixed, more texts than the cache holds: nothing may go missing.
+        again = enc.encode(["slow app", "the app", "very bad", "great app", "bad app"])
+        assert len(enc._cache) == 3
+        assert again[0] == pytest.approx(first[2], abs=1e-6)
+        assert again[3] == pytest.approx(first[0], abs=1e-6)
+        assert again[4] == pytest.approx(first[1], abs=1e-6)
+    finally:
+        enc._cache_size = old_size

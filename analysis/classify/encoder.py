@@ -45,15 +45,19 @@ class BaseEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; the result has one unit-length row per input, in input order."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vec in zip(missing, self._encode_uncached(missing), strict=True):
-                self._cache[text] = vec
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = dict(zip(missing, self._encode_uncached(missing), strict=True)) if missing else {}
+        # Read the result before the cache is trimmed: trimming may evict texts of this call.
+        out = np.stack([fresh[t] if t in fresh else self._cache[t] for t in texts])
+        for text in texts:
+            if text in self._cache:
+                self._cache.move_to_end(text)  # least recently used goes first
+        self._cache.update(fresh)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return out
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         ids = self.tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
