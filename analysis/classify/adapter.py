@@ -6,7 +6,7 @@ inference costs exactly what the plain encoder costs.
 
 Why: linear heads on the frozen all-MiniLM embeddings stay below the accuracy floors on review
 data (feature requests especially; figures in default_heads/manifest.json). A rank-8 adapter on
-the attention and feed-forward projections of the top two layers is ~0.11 M parameters (a 0.4 MB
+the attention and feed-forward projections of the top four layers is ~0.22 M parameters (a 0.8 MB
 npz) instead of a 90 MB fine-tuned copy of the encoder.
 """
 

@@ -27,8 +27,8 @@ from analysis.classify.hub import ModelRef, set_offline_env
 
 SCALE = 20.0
 """Logit scale on unit-length embeddings (cosine-classifier style)."""
-FIRST_LAYER = 4
-"""all-MiniLM-L6-v2 has 6 layers: adapt the top two (4-5), cache the output of layers 0-3."""
+FIRST_LAYER = 2
+"""all-MiniLM-L6-v2 has 6 layers: adapt the top four (2-5), cache the output of layers 0-1."""
 
 
 class LowerCache:

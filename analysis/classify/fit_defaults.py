@@ -235,14 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--encoder", help="hub id or folder (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--fine-tune", action=argparse.BooleanOptionalAction, default=True,
                    help="fit a LoRA adapter (default) or only linear heads on frozen embeddings")
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--holdout", action=argparse.BooleanOptionalAction, default=True,
                    help="measure leave-one-app-out figures (one extra fit per app)")
     p.add_argument("--cache", type=Path, default=Path("/tmp/reviewgap-fit-cache"),
                    help="embedding cache folder (outside the repo)")
-    p.add_argument("--first-layer", type=int, default=4,
+    p.add_argument("--first-layer", type=int, default=2,
                    help="fine-tune: adapt layers from this index on (lower ones are cached)")
     args = p.parse_args(argv)
     args.adapter = None
