@@ -52,6 +52,19 @@ def fail_input(message: str) -> None:
     raise SystemExit(EXIT_CONFIG)
 
 
+def read_labelled_or_exit(path: Path) -> Any:
+    """A labelled file as a frame (``train``/``evaluate``); exit 2 naming the file if unusable."""
+    from analysis.classify.evaluate import LabelledFileError, read_labelled
+
+    if not path.exists():
+        fail_input(f"{path}: file not found")
+    try:
+        return read_labelled(path)
+    except LabelledFileError as exc:
+        fail_input(str(exc))
+        raise  # fail_input exits; this keeps type checkers aware of it
+
+
 def read_input_rows(path: Path) -> tuple[list[dict[str, Any]], bool]:
     """Rows of an input CSV (text, id, rating, title); errors name the file, column and row."""
     if not path.exists():

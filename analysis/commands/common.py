@@ -47,7 +47,7 @@ def settings_option(func: F) -> F:
         "scrapy_settings",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Scrapy setting override, e.g. -s REVIEWGAP_APPLE_RSS_BASE=http://mirror (repeatable).",
+        help="Scrapy setting override, e.g. -s DOWNLOAD_DELAY=3 (repeatable).",
     )(func)
 
 

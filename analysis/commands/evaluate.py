@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from analysis.commands.classify import build_or_exit, fail_input, optional_config
+from analysis.commands.classify import build_or_exit, optional_config, read_labelled_or_exit
 from analysis.commands.common import config_option
 
 
@@ -31,19 +31,9 @@ def command(config_path: Path, input_path: Path, workspace_dir: Path | None) -> 
 
         reviewgap evaluate --input labelled.csv
     """
-    from analysis.classify.evaluate import (
-        LabelledFileError,
-        evaluate,
-        read_labelled,
-        write_evaluation,
-    )
+    from analysis.classify.evaluate import evaluate, write_evaluation
 
-    if not input_path.exists():
-        fail_input(f"{input_path}: file not found")
-    try:
-        frame = read_labelled(input_path)
-    except LabelledFileError as exc:
-        fail_input(str(exc))
+    frame = read_labelled_or_exit(input_path)
     cfg = optional_config(config_path)
     clf = build_or_exit(cfg)
     result = evaluate(clf, frame, input_name=str(input_path))

@@ -14,7 +14,12 @@ from pathlib import Path
 import click
 import numpy as np
 
-from analysis.commands.classify import build_or_exit, fail_input, optional_config
+from analysis.commands.classify import (
+    build_or_exit,
+    fail_input,
+    optional_config,
+    read_labelled_or_exit,
+)
 from analysis.commands.common import config_option
 
 MIN_POSITIVES = 5
@@ -38,7 +43,6 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
     """
     import attrs
 
-    from analysis.classify.evaluate import LabelledFileError, read_labelled
     from analysis.classify.features import review_features
     from analysis.classify.heads import INPUT_TYPES, HeadSet
     from analysis.classify.sentences import split_sentences
@@ -50,12 +54,7 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
         stars_to_sentiment,
     )
 
-    if not input_path.exists():
-        fail_input(f"{input_path}: file not found")
-    try:
-        frame = read_labelled(input_path)
-    except LabelledFileError as exc:
-        fail_input(str(exc))
+    frame = read_labelled_or_exit(input_path)
     cfg = optional_config(config_path)
     clf = build_or_exit(cfg)
     texts = frame["text"].fillna("").tolist()
