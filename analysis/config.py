@@ -75,9 +75,9 @@ class ClassificationSection(_Strict):
     """``[classification]``: models and thresholds."""
 
     encoder: str | None = None
-    """Sentence encoder: a Hugging Face id or local folder; default: the bundled all-MiniLM-L6-v2."""
+    """Sentence encoder: Hugging Face id or local folder; default: bundled all-MiniLM-L6-v2."""
     sentiment_model: str | None = None
-    """Optional Hugging Face ``text-classification`` model (id or folder) replacing our sentiment head."""
+    """A Hugging Face ``text-classification`` model (id or folder) replacing our sentiment head."""
     needs_model: str | None = None
     """Optional zero-shot NLI model (id or folder) replacing our needs head."""
     need_threshold: float = pydantic.Field(default=0.5, ge=0.0, le=1.0)
@@ -89,7 +89,7 @@ class ClassificationSection(_Strict):
     languages: list[str] = pydantic.Field(default_factory=lambda: ["en"])
     """Languages the encoder handles; reviews in others are counted as not classified."""
     heads: str | None = None
-    """Folder with heads fitted by ``reviewgap train``; default: the heads shipped in the package."""
+    """Folder of heads fitted by ``reviewgap train``; default: the heads shipped in the package."""
 
 
 class ReportSection(_Strict):
@@ -213,7 +213,8 @@ def _source_params_model(source: str) -> type[pydantic.BaseModel] | None:
     except ModuleNotFoundError:
         return None
     for obj in vars(module).values():
-        if isinstance(obj, type) and getattr(obj, "name", None) == source and hasattr(obj, "Params"):
+        is_spider = isinstance(obj, type) and getattr(obj, "name", None) == source
+        if is_spider and hasattr(obj, "Params"):
             return obj.Params  # type: ignore[no-any-return]
     return None
 

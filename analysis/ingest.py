@@ -110,10 +110,11 @@ def import_file(
     path: Path,
     *,
     product: str,
-    columns: Columns = Columns(),
+    columns: Columns | None = None,
     run_id: str | None = None,
 ) -> ImportResult:
     """Import ``path`` for ``product``; see the module docstring for the rules."""
+    columns = columns or Columns()
     items: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
     saw_text_column = False

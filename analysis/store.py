@@ -329,7 +329,7 @@ class ReviewStore:
         return pd.read_sql_query("SELECT * FROM app_meta ORDER BY target, run_id", self.conn)
 
     def complete_target(self, target: str, *, run_id: str, reviews_seen: int) -> None:
-        """Mark a target's crawl as finished cleanly in ``run_id`` (enables the incremental stop)."""
+        """Mark a target's crawl finished cleanly in ``run_id`` (enables the incremental stop)."""
         now = utc_now()
         with self.transaction() as conn:
             newest = conn.execute(
@@ -338,7 +338,8 @@ class ReviewStore:
             conn.execute(
                 """INSERT INTO target_state (target, last_completed_run, last_completed_at,
                        newest_published_at, consecutive_empty) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT(target) DO UPDATE SET last_completed_run = excluded.last_completed_run,
+                   ON CONFLICT(target) DO UPDATE SET
+                       last_completed_run = excluded.last_completed_run,
                        last_completed_at = excluded.last_completed_at,
                        newest_published_at = excluded.newest_published_at,
                        consecutive_empty = CASE WHEN ? = 0

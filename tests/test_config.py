@@ -38,9 +38,11 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_good_config_loads_with_norway_as_a_string(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, GOOD))
-    assert cfg.ours is not None and cfg.ours.key == "acme"
+    assert cfg.ours is not None
+    assert cfg.ours.key == "acme"
     # TOML keeps the storefront code "no" a string (YAML 1.1 would read it as false).
-    assert cfg.product("acme").apple_app_store == {"app_id": "1234567890", "countries": ["us", "no"]}
+    table = cfg.product("acme").apple_app_store
+    assert table == {"app_id": "1234567890", "countries": ["us", "no"]}
     assert cfg.workspace == (tmp_path / "ws").resolve()
     assert cfg.product("rival").sources() == {}
 
@@ -93,4 +95,5 @@ def test_init_writes_a_config_that_checks(tmp_path: Path) -> None:
     assert check.exit_code == 0, check.output
     assert "apple_app_store:acme" in check.output
     again = runner.invoke(cli, ["init", str(tmp_path / "study")])
-    assert again.exit_code == 2 and "exists" in again.output
+    assert again.exit_code == 2
+    assert "exists" in again.output

@@ -47,7 +47,8 @@ def _keys(model: type[pydantic.BaseModel], prefix: str) -> list[str]:
 
 def test_every_config_key_is_in_the_readme() -> None:
     keys = _keys(ProjectConfig, "")
-    assert "classification.encoder" in keys and "report.min_sample" in keys
+    assert "classification.encoder" in keys
+    assert "report.min_sample" in keys
     for key in keys:
         section, _, leaf = key.rpartition(".")
         if key == "products" or key.startswith("needs.custom"):

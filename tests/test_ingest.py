@@ -80,6 +80,8 @@ def test_unknown_product_and_missing_text_column_exit_2(tmp_path: Path) -> None:
     runner = CliRunner()
     bad_product = runner.invoke(cli, ["import", str(data), "--product", "nope",
                                       "--config", str(cfg)])
-    assert bad_product.exit_code == 2 and "'nope' is not in" in bad_product.output
+    assert bad_product.exit_code == 2
+    assert "'nope' is not in" in bad_product.output
     no_text = runner.invoke(cli, ["import", str(data), "--product", "acme", "--config", str(cfg)])
-    assert no_text.exit_code == 2 and "no column 'text'" in no_text.output
+    assert no_text.exit_code == 2
+    assert "no column 'text'" in no_text.output

@@ -30,7 +30,8 @@ def test_upsert_is_idempotent_and_edits_update_in_place(tmp_path: Path) -> None:
     assert len(frame) == 10
     row = frame.set_index("review_id").loc["3"]
     assert row["text"] == "changed my mind"
-    assert row["first_seen_run"] == "r1" and row["last_seen_run"] == "r3"
+    assert row["first_seen_run"] == "r1"
+    assert row["last_seen_run"] == "r3"
 
 
 def test_known_ids_only_from_completed_crawls(tmp_path: Path) -> None:

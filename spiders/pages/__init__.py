@@ -81,11 +81,9 @@ def to_stars(value: Any, best: Any = 5, worst: Any = 1) -> int | None:
     if value is None or value == "":
         return None
     v, b, w = float(value), float(best or 5), float(worst if worst is not None else 1)
-    if b == 5 and w == 1:
-        stars = v
-    else:
-        stars = 1 + 4 * (v - w) / (b - w) if b != w else v
-    stars_int = int(round(stars))
+    # Rescale linearly onto 1-5 unless the source already uses 1-5 (or a degenerate scale).
+    stars = v if (b == 5 and w == 1) or b == w else 1 + 4 * (v - w) / (b - w)
+    stars_int = round(stars)
     if not 1 <= stars_int <= 5:
         raise ValueError(f"rating {value!r} is outside {worst}-{best}")
     return stars_int

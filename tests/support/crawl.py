@@ -33,7 +33,7 @@ def project_settings_dict() -> dict[str, Any]:
 async def crawl_items(
     spider_cls: type, settings: dict[str, Any] | None = None, **spider_args: Any
 ) -> tuple[list[dict[str, Any]], Any]:
-    """Crawl with the project settings + ``TEST_SETTINGS`` + ``settings``; return (items, crawler)."""
+    """Crawl with project settings + ``TEST_SETTINGS`` + ``settings``; return (items, crawler)."""
     items: list[dict[str, Any]] = []
 
     def collect(item: dict[str, Any]) -> None:  # named: signal receivers are weak references
