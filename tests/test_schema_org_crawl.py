@@ -20,6 +20,7 @@ import scrapy.utils.defer
 
 from spiders.sources.schema_org import SchemaOrgSpider, target_variant
 from tests.support.crawl import crawl_items
+from tests.support.jsonld import jsonld_reviews
 from tests.support.server import LocalServer, Resp
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,25 +48,6 @@ def _kind(items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [i for i in items if i["kind"] == kind]
 
 
-def _raw_reviews(body: bytes) -> list[dict[str, Any]]:
-    """The page's Review objects read with plain json (independent of the parser)."""
-    found: list[dict[str, Any]] = []
-
-    def visit(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("@type") == "Review":
-                found.append(value)
-            for child in value.values():
-                visit(child)
-        elif isinstance(value, list):
-            for child in value:
-                visit(child)
-
-    for block in re.findall(
-        rb'<script type="application/ld\+json"[^>]*>(.*?)</script>', body, re.S
-    ):
-        visit(json.loads(block))
-    return found
 
 
 def _review_page(texts: list[str], next_href: str | None) -> str:
@@ -98,7 +80,7 @@ def _review_page(texts: list[str], next_href: str | None) -> str:
 @scrapy.utils.defer.deferred_f_from_coro_f
 async def test_recipe_page(server: LocalServer, raw_fixtures: Path) -> None:
     url = _serve(server, raw_fixtures, "/easy-lemonade/", RECIPE)
-    raw = _raw_reviews((raw_fixtures / RECIPE).read_bytes())
+    raw = jsonld_reviews((raw_fixtures / RECIPE).read_bytes())
     items, crawler = await crawl_items(SchemaOrgSpider, urls=url, product="lemonade")
     assert server.unmatched == []
     target = f"schema_org:lemonade:{target_variant(url)}"

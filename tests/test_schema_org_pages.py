@@ -25,6 +25,7 @@ from spiders.pages.schema_org import (
     next_page_url,
     parse_schema_org_page,
 )
+from tests.support.jsonld import jsonld_reviews
 
 RECIPE = (
     "jsonld_reviews/"
@@ -61,25 +62,6 @@ def _ld(*nodes: Any) -> str:
     )
 
 
-def _fixture_reviews(body: bytes) -> list[dict[str, Any]]:
-    """The Review objects of a JSON-LD page, read with plain json (independent of extruct)."""
-    found: list[dict[str, Any]] = []
-
-    def visit(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("@type") == "Review":
-                found.append(value)
-            for child in value.values():
-                visit(child)
-        elif isinstance(value, list):
-            for child in value:
-                visit(child)
-
-    for block in re.findall(
-        rb'<script type="application/ld\+json"[^>]*>(.*?)</script>', body, re.S
-    ):
-        visit(json.loads(block))
-    return found
 
 
 # -- real samples -------------------------------------------------------------------------------
@@ -87,7 +69,7 @@ def _fixture_reviews(body: bytes) -> list[dict[str, Any]]:
 
 def test_recipe_page_hundred_reviews(raw_fixtures: Path) -> None:
     body = (raw_fixtures / RECIPE).read_bytes()
-    raw = _fixture_reviews(body)
+    raw = jsonld_reviews(body)
     page = _parse(body, url="https://www.realmomnutrition.com/easy-lemonade/")
     assert len(page.reviews) == len(raw) == 100
     assert len({r["review_id"] for r in page.reviews}) == 100
@@ -109,7 +91,7 @@ def test_recipe_page_hundred_reviews(raw_fixtures: Path) -> None:
 def test_book_edge_cases(raw_fixtures: Path) -> None:
     body = (raw_fixtures / BOOK).read_bytes()
     page = _parse(body)
-    raw = _fixture_reviews(body)
+    raw = jsonld_reviews(body)
     assert len(page.reviews) == len(raw) == 2
     # One rating is a Rating object, the other a bare string "4".
     assert [r["rating"] for r in page.reviews] == [5, 4]
