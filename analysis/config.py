@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydantic
 
@@ -256,7 +256,7 @@ def validate_config(data: dict[str, Any], path: Path | str) -> ProjectConfig:
                     path, f"products[{i}].{source}: source {source!r} is not installed"
                 )
             try:
-                model.model_validate({**_params_for_validation(table), "product": prod.key})
+                model.model_validate({**table, "product": prod.key})
             except pydantic.ValidationError as exc:
                 err = exc.errors()[0]
                 key = ".".join(str(p) for p in err["loc"])
@@ -266,10 +266,6 @@ def validate_config(data: dict[str, Any], path: Path | str) -> ProjectConfig:
                 ) from None
     _check_needs(cfg, path)
     return cfg
-
-
-def _params_for_validation(table: dict[str, Any]) -> dict[str, Any]:
-    return dict(table)
 
 
 def _check_needs(cfg: ProjectConfig, path: Path | str) -> None:
@@ -321,5 +317,3 @@ def slug(text: str) -> str:
     """
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "report"
 
-
-Route = Literal["rss", "web"]
