@@ -328,6 +328,20 @@ class ReviewStore:
     def app_meta_frame(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM app_meta ORDER BY target, run_id", self.conn)
 
+    def product_names(self) -> dict[str, list[str]]:
+        """Product key -> the distinct names the stores list it under (``app_meta.name``), for
+        every product with reviews or store aggregates; sorted by key, names sorted."""
+        rows = self.conn.execute(
+            """SELECT product, NULL FROM reviews GROUP BY product
+               UNION SELECT product, name FROM app_meta WHERE name IS NOT NULL AND name != ''
+               ORDER BY 1, 2""").fetchall()
+        out: dict[str, list[str]] = {}
+        for product, name in rows:
+            names = out.setdefault(product, [])
+            if name is not None:
+                names.append(name)
+        return out
+
     def complete_target(self, target: str, *, run_id: str, reviews_seen: int) -> None:
         """Mark a target's crawl finished cleanly in ``run_id`` (enables the incremental stop)."""
         now = utc_now()

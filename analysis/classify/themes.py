@@ -8,6 +8,12 @@ mention rows, replaced together on each discovery.
 Clustering is KMeans on the (unit-length) sentence embeddings; members far from their centre
 (cosine under ``min_similarity``) and clusters with fewer than ``min_size`` members are dropped,
 so a theme is a coherent group, not a leftover bin.
+
+Product names are stop words for the labels: a word or phrase that contains a token of a tracked
+product's key, name or alias (the rule of ``analysis/product_names.py``) is never one of a
+theme's words, so "been using Jotterly for years" does not make "jotterly" a theme's word. The
+names come from the caller (``product_names``: key -> name and aliases, as in the config) or, by
+default, from the store: each product's key and the brand part of its store listing name.
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
+from collections.abc import Container, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from analysis.classify.sentences import split_sentences
+from analysis.product_names import names_product, product_tokens
 
 if TYPE_CHECKING:
     from analysis.classify.pipeline import ReviewClassifier
@@ -28,15 +37,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MIN_WORDS = 5
 """Shorter unmatched sentences ("Love it", "Thanks") carry no theme."""
+_LISTING_TAGLINE = re.compile(r"\s*(?::|\||\s[-\u2013\u2014]\s)")
+"""Where a store listing name's tagline starts: "Strava: Run, Ride, Hike" -> "Strava"."""
 
 
-def class_tfidf_words(docs: list[list[str]], top: int = 6) -> list[list[str]]:
+def class_tfidf_words(docs: list[list[str]], top: int = 6,
+                      name_tokens: Container[str] = ()) -> list[list[str]]:
     """Characteristic words per cluster (c-TF-IDF: term frequency in the cluster times
     log(1 + average words per cluster / frequency over all clusters)).
 
     Args:
         docs: one list of sentences per cluster.
         top: words to return per cluster.
+        name_tokens: product tokens (``analysis.product_names.product_tokens``); a word or
+            phrase containing one is a stop word: left out before the scores are computed.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -47,12 +61,33 @@ def class_tfidf_words(docs: list[list[str]], top: int = 6) -> list[list[str]]:
         counts = vec.fit_transform(joined).toarray().astype(float)
     except ValueError:  # only stop words
         return [[] for _ in docs]
+    vocab = vec.get_feature_names_out()
+    keep = np.array([not names_product(w, name_tokens) for w in vocab], dtype=bool)
+    counts, vocab = counts[:, keep], vocab[keep]
     tf = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
     avg = counts.sum() / len(docs)
     idf = np.log1p(avg / np.clip(counts.sum(axis=0), 1, None))
     scores = tf * idf
-    vocab = vec.get_feature_names_out()
-    return [[vocab[j] for j in np.argsort(-row)[:top] if row[j] > 0] for row in scores]
+    return [[str(vocab[j]) for j in np.argsort(-row)[:top] if row[j] > 0] for row in scores]
+
+
+def listing_brand(name: str) -> str:
+    """The brand part of a store listing name, before its tagline.
+
+    >>> listing_brand("Strava: Run, Ride, Hike"), listing_brand("Quill-Byte - notes | sync")
+    ('Strava', 'Quill-Byte')
+    """
+    return _LISTING_TAGLINE.split(name, maxsplit=1)[0].strip()
+
+
+def store_product_names(store: ReviewStore) -> dict[str, list[str]]:
+    """Product key -> names, from the store alone: the brand part of each store listing name.
+
+    The default names for :func:`discover_themes`. Only the brand part: a listing's tagline
+    ("Run, Ride, Hike") is made of ordinary words that themes need.
+    """
+    return {key: sorted({b for b in map(listing_brand, names) if b})
+            for key, names in store.product_names().items()}
 
 
 def cluster_sentences(vecs: np.ndarray, *, min_size: int = 5, min_similarity: float = 0.45,
@@ -79,11 +114,16 @@ def _sample_key(uid: str, index: int) -> str:
 
 
 def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int = 5,
-                    max_sentences: int = 20_000, max_themes: int = 20) -> list[dict[str, Any]]:
+                    max_sentences: int = 20_000, max_themes: int = 20,
+                    product_names: Mapping[str, Iterable[str]] | None = None,
+                    ) -> list[dict[str, Any]]:
     """Cluster unmatched sentences of ``clf.model_version`` and store themes + theme mentions.
 
     At most ``max_sentences`` sentences (a deterministic sample by hash) are clustered, so the
     cost stays bounded on large stores; theme sizes then count the sample.
+
+    ``product_names`` (product key -> its name and aliases, e.g. from the config's products)
+    are stop words for the themes' words and labels; default: :func:`store_product_names`.
 
     Returns:
         The themes written (``theme_id``, ``label``, ``words``, ``examples``, ``size``).
@@ -107,8 +147,10 @@ def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int 
     vecs = clf.sentence_vectors(texts) if texts else np.zeros((0, 1), dtype=np.float32)
     labels, sim = cluster_sentences(vecs, min_size=min_size, max_themes=max_themes)
     clusters = sorted({int(c) for c in labels if c >= 0}, key=lambda c: -(labels == c).sum())
+    if product_names is None:
+        product_names = store_product_names(store)
     words = class_tfidf_words([[texts[i] for i in np.flatnonzero(labels == c)]
-                               for c in clusters])
+                               for c in clusters], name_tokens=product_tokens(product_names))
     themes: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     member_idx = np.flatnonzero(labels >= 0)

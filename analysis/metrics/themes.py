@@ -13,12 +13,18 @@ using jotterly" it would read like one. The report therefore:
 
 * drops every top word (a word or phrase) that contains a *product token*: a token, of at least
   ``MIN_TOKEN_CHARS`` characters, of a tracked product's key, name or alias (tokens are the
-  lower-cased runs of letters and digits, so "Margin Notes" gives ``margin`` and ``notes``);
+  lower-cased runs of letters and digits, so "Margin Notes" gives ``margin`` and ``notes``;
+  the rule lives in ``analysis/product_names.py``, shared with theme discovery);
 * rebuilds the label from the first ``LABEL_WORDS`` remaining words when any word was dropped
   (the stored label otherwise, which the clustering built the same way);
 * marks a theme ``names_only`` when product-naming words make up at least ``NAMES_ONLY_SHARE``
   of its top words: ``named / len(words) >= NAMES_ONLY_SHARE``. What is left of such a theme is
   filler ("using", "years"), so its label says which products it names instead of a need.
+
+Theme discovery now treats the product names it knows (the store's product keys and store
+listing names, or the names its caller passes) as stop words, so themes it writes carry no such
+word. This filter stays as the safety net for themes stored by older versions and for names
+discovery did not know (config aliases and names when the caller passed none).
 
 Theme ids: the classify stage writes ``theme_id = "theme:<n>"`` in ``themes`` and ``need =
 "theme:<n>"`` in ``mentions``; older stores and hand-made tables may hold the bare ``"<n>"``.
@@ -28,19 +34,19 @@ Theme ids: the classify stage writes ``theme_id = "theme:<n>"`` in ``themes`` an
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from analysis.product_names import MIN_TOKEN_CHARS, product_tokens, tokens
+
+__all__ = ["LABEL_WORDS", "MIN_TOKEN_CHARS", "NAMES_ONLY_SHARE", "SHOWN_WORDS", "THEME_PREFIX",
+           "clean_words", "display_themes", "product_tokens", "theme_key", "tokens"]
+
 THEME_PREFIX = "theme:"
-MIN_TOKEN_CHARS = 3
-"""Shorter name tokens ("X", "go") are too likely to be ordinary words to drop them."""
 NAMES_ONLY_SHARE = 0.5
 LABEL_WORDS = 3
 SHOWN_WORDS = 6
-
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def theme_key(value: object) -> str:
@@ -50,30 +56,6 @@ def theme_key(value: object) -> str:
     ('7', '7', '7')
     """
     return str(value).strip().removeprefix(THEME_PREFIX)
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased runs of letters and digits.
-
-    >>> tokens("Quill-Byte 2, notes")
-    ['quill', 'byte', '2', 'notes']
-    """
-    return _TOKEN.findall(str(text).lower())
-
-
-def product_tokens(names: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    """Name token -> product key, from each product's key, name and aliases.
-
-    A token shared by several products (e.g. "notes") maps to the first product in ``names``;
-    it is dropped from themes all the same.
-    """
-    out: dict[str, str] = {}
-    for key, terms in names.items():
-        for term in [key, *terms]:
-            for tok in tokens(term):
-                if len(tok) >= MIN_TOKEN_CHARS:
-                    out.setdefault(tok, key)
-    return out
 
 
 def clean_words(words: list[str], name_tokens: Mapping[str, str]) -> tuple[list[str], list[str]]:
