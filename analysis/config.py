@@ -168,6 +168,10 @@ class ProjectConfig(_Strict):
     def workspace(self) -> Path:
         return (self.base_dir / self.project.workspace).resolve()
 
+    def product_names(self) -> dict[str, list[str]]:
+        """Product key -> its display name and aliases (how reviews name each product)."""
+        return {p.key: [p.name, *p.aliases] for p in self.products}
+
     @property
     def ours(self) -> ProductConfig | None:
         return next((p for p in self.products if p.ours), None)

@@ -211,7 +211,8 @@ def _classify(cfg: ProjectConfig, result: RunResult, log: Callable[[str], None])
     try:
         clf = build_classifier(cfg)
         result.model_versions = [clf.model_version]
-        result.classify = classify_pending(store, clf, batch_size=cfg.classification.batch_size)
+        result.classify = classify_pending(store, clf, batch_size=cfg.classification.batch_size,
+                                           product_names=cfg.product_names())
     finally:
         store.close()
     log(f"classified: {result.classify}")

@@ -159,3 +159,4 @@ def test_encoder_cache_stays_bounded_and_correct(tiny_clf) -> None:
         assert again[4] == pytest.approx(first[1], abs=1e-6)
     finally:
         enc._cache_size = old_size
+

@@ -7,10 +7,11 @@ brief: sentiment accuracy (stars <=2 vs >=4) >= 0.90, problem_report F1 >= 0.88,
 feature_request F1 >= 0.75, per app. Floors this recipe does not reach are strict xfails
 carrying the measured figures: they fail (to be promoted) as soon as the recipe reaches them.
 
-The shipped defaults add a LoRA adapter fine-tuned on the upper encoder layers (better figures,
-recorded per app in ``default_heads/manifest.json`` by ``analysis.classify.fit_defaults``);
-re-running that fine-tuning is too slow for a test, so here it is only checked that the shipped
-classifier computes the features its heads were fitted on.
+The shipped defaults add a LoRA adapter fine-tuned on the upper encoder layers (better figures).
+Re-running that fine-tuning is too slow for a test, so ``fit_defaults`` keeps the three
+leave-one-app-out models in ``default_heads/holdout/``; the tests below re-measure each on its
+held-out app through the inference code path, check the recorded figures and the floors, and check
+that the shipped classifier computes the features its heads were fitted on.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def holdout(minibar):
 
     frame, x, encoder = minibar
     texts, labels = needs_training_set(DEFAULT_NEEDS)
-    need_vecs = encoder.encode(texts)
+    need_vecs = encoder.encode_sentences(texts)
     out = {}
     for app in sorted(set(frame["group"]) - {"examples"}):
         train = (frame["group"] != app).to_numpy()
@@ -75,11 +76,11 @@ def test_leave_one_app_out_above_regression_bars(holdout, metric: str) -> None:
 
 @pytest.mark.parametrize("metric", [
     pytest.param("sentiment_accuracy", marks=pytest.mark.xfail(
-        strict=True, reason="frozen-MiniLM heads: Garmin 0.932, Huawei 0.868, Samsung 0.879")),
+        strict=True, reason="frozen-MiniLM heads (the `reviewgap train` recipe) stay under it")),
     pytest.param("problem_report", marks=pytest.mark.xfail(
-        strict=True, reason="frozen-MiniLM heads: Garmin 0.872, Huawei 0.870, Samsung 0.826")),
+        strict=True, reason="frozen-MiniLM heads (the `reviewgap train` recipe) stay under it")),
     pytest.param("feature_request", marks=pytest.mark.xfail(
-        strict=True, reason="frozen-MiniLM heads: Garmin 0.600, Huawei 0.630, Samsung 0.734")),
+        strict=True, reason="frozen-MiniLM heads (the `reviewgap train` recipe) stay under it")),
 ])
 def test_leave_one_app_out_floors(holdout, metric: str) -> None:
     figures = {app: _figure(r, metric) for app, r in holdout.items()}
@@ -99,7 +100,7 @@ def test_shipped_classifier_matches_training_features(minibar_frame) -> None:
     sample = frame.iloc[idx].reset_index(drop=True)
     sample["text"] = sample["text"].str.strip()
     x = embed_frame(sample, clf.encoder, EmbeddingCache(None), "check")
-    out = clf.classify(sample["text"].tolist())
+    out = clf.classify(sample["text"].tolist(), sample["stars"].tolist())
     ok = np.array([o.status == "ok" for o in out])
     assert ok.mean() > 0.9  # minibar-en is English; only a few very short texts are "und"
     it = clf.heads.heads["input_types"]
@@ -110,3 +111,54 @@ def test_shipped_classifier_matches_training_features(minibar_frame) -> None:
     score = probs[:, 2] - probs[:, 0]
     got_scores = [o.sentiment_score for o, k in zip(out, ok, strict=True) if k]
     assert np.allclose(score[ok], got_scores, atol=1e-3)
+
+
+
+APPS = ["Garmin Connect", "Huawei Health", "Samsung Health"]
+# Floors the shipped recipe does not reach yet (measured figures; see the README and
+# default_heads/manifest.json). Strict: they fail, to be promoted, once a refit reaches them.
+SHIPPED_MISSES = {
+    ("Garmin Connect", "feature_request"): "shipped fold model: 0.731",
+    ("Huawei Health", "feature_request"): "shipped fold model: 0.722",
+    ("Samsung Health", "sentiment_accuracy"): "shipped fold model: 0.8965",
+}
+
+
+@pytest.fixture(scope="session")
+def shipped_holdout(minibar_frame):
+    """The shipped recipe, re-measured: ``fit_defaults`` keeps each leave-one-app-out fold's
+    adapter and heads (fitted without that app) in ``default_heads/holdout/``. Each held-out app
+    goes through the inference code path (encoder with the fold's adapter, one pass per review,
+    heads on ``[review, sentmax]``). Returns app -> (measured figures, recorded figures)."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.fit_defaults import EmbeddingCache, embed_frame, holdout_figures, slug
+    from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
+    from analysis.classify.hub import bundled_encoder
+
+    out = {}
+    for app in APPS:
+        fold = HeadSet.load(DEFAULT_HEADS_DIR / "holdout" / slug(app))
+        assert fold.manifest["held_out"] == app
+        frame = minibar_frame[minibar_frame["group"] == app].reset_index(drop=True)
+        encoder = TransformerEncoder(bundled_encoder(), adapter=fold.adapter)
+        x = embed_frame(frame, encoder, EmbeddingCache(None), f"fold-{app}")
+        out[app] = (holdout_figures(fold.heads, x, frame), fold.manifest["holdout"][app])
+    return out
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_shipped_holdout_models_reproduce_their_recorded_figures(shipped_holdout, app) -> None:
+    got, recorded = shipped_holdout[app]
+    for metric in FLOORS:
+        assert abs(_figure(got, metric) - _figure(recorded, metric)) < 0.005, (app, metric)
+
+
+@pytest.mark.parametrize(("app", "metric"), [
+    pytest.param(app, metric, marks=[pytest.mark.xfail(strict=True,
+                                                        reason=SHIPPED_MISSES[(app, metric)])]
+                 if (app, metric) in SHIPPED_MISSES else [])
+    for app in APPS for metric in FLOORS
+])
+def test_shipped_holdout_models_reach_the_floors(shipped_holdout, app: str, metric: str) -> None:
+    got, _ = shipped_holdout[app]
+    assert _figure(got, metric) >= FLOORS[metric], (app, metric, _figure(got, metric))

@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
+from analysis.classify.span_pool import SpanPooler, chunk_bounds, sentence_spans, token_owners
 
 MAX_TOKENS = 256
 """Longer texts are truncated (sentences almost never reach it; all-MiniLM was trained at 256)."""
 
 
 class BaseEncoder:
-    """Tokenise, sort by length, batch, embed, cache. Subclasses implement :meth:`_embed`."""
+    """Tokenise, sort by length, batch, embed, cache. Subclasses implement :meth:`_hidden`."""
 
     def __init__(
         self, ref: ModelRef, tokenizer: Any, *, batch_size: int = 32, cache_size: int = 50_000
@@ -35,13 +36,29 @@ class BaseEncoder:
         self.batch_size = batch_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._reviews: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
+        self._review_rows = 0
         self.dim = 0
         self.encoded = 0
         """Texts actually run through the model (cache misses), for benchmarks and logs."""
+        self.span_fallbacks = 0
+        """Sentences that could not be located in their review (given the review's vector)."""
 
     @property
     def id(self) -> str:
         return self.ref.id
+
+    def clear_cache(self) -> None:
+        """Forget every cached vector (benchmarks time cold runs)."""
+        self._cache.clear()
+        self._reviews.clear()
+        self._review_rows = 0
+
+    @property
+    def max_tokens(self) -> int:
+        """Positions per sequence: MAX_TOKENS, or less when the tokenizer says so."""
+        limit = getattr(self.tokenizer, "model_max_length", None) or MAX_TOKENS
+        return int(min(MAX_TOKENS, limit))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; the result has one unit-length row per input, in input order."""
@@ -60,22 +77,115 @@ class BaseEncoder:
         return out
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
-        ids = self.tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        out: np.ndarray | None = None
-        for start in range(0, len(texts), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            batch = self.tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="np")
-            vecs = self._embed(batch["input_ids"], batch["attention_mask"])
-            if out is None:
-                out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
-                self.dim = vecs.shape[1]
-            out[idx] = vecs
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for idx, hidden, mask in self._run_sorted(ids):
+            out[idx] = mean_pool(hidden, mask)
         self.encoded += len(texts)
-        assert out is not None
         return out
 
-    def _embed(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def encode_reviews(self, texts: Sequence[str],
+                       sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass per review; sentence vectors pooled from the review's tokens.
+
+        Args:
+            texts: full review texts (title joined in front, as the pipeline builds them).
+            sentences: each review's sentences, in reading order (substrings of the text up to
+                whitespace and joins, see :func:`analysis.classify.span_pool.sentence_spans`).
+
+        Returns:
+            (review vectors (n, dim), sentence vectors of all reviews, review after review),
+            both unit length. A sentence that cannot be located in its text (or has no word
+            characters) gets its review's vector; ``span_fallbacks`` counts them.
+        """
+        if len(texts) != len(sentences):
+            raise ValueError(f"{len(sentences)} sentence lists for {len(texts)} texts")
+        keys = [(t, tuple(s)) for t, s in zip(texts, sentences, strict=True)]
+        missing = [k for k in dict.fromkeys(keys) if k not in self._reviews]
+        fresh = dict(zip(missing, self._encode_reviews_uncached(missing), strict=True))
+        got = [fresh[k] if k in fresh else self._reviews[k] for k in keys]
+        for k in keys:
+            if k in self._reviews:
+                self._reviews.move_to_end(k)
+        for k, v in fresh.items():
+            self._reviews[k] = v
+            self._review_rows += v.shape[0]
+        while self._review_rows > self._cache_size and self._reviews:
+            self._review_rows -= self._reviews.popitem(last=False)[1].shape[0]
+        dim = self.dim
+        rev = np.stack([g[0] for g in got]) if got else np.zeros((0, dim), np.float32)
+        sent = (np.concatenate([g[1:] for g in got]) if got
+                else np.zeros((0, dim), np.float32))
+        return rev, sent
+
+    def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of stand-alone sentences, pooled like a sentence inside a review (the heads
+        and the needs examples see sentences this way)."""
+        return self.encode_reviews(list(texts), [[t] for t in texts])[1]
+
+    def _encode_reviews_uncached(self, keys: list[tuple[str, tuple[str, ...]]]
+                                 ) -> list[np.ndarray]:
+        """Rows ``[review, sentence 1, ...]`` per key (see :meth:`encode_reviews`)."""
+        if not keys:
+            return []
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ModelLoadError(
+                f"classification.encoder: {self.ref.id!r} has no fast tokenizer (tokenizer.json), "
+                "which sentence pooling needs for character offsets")
+        tok = self.tokenizer(
+            [k[0] for k in keys], add_special_tokens=False, return_offsets_mapping=True)
+        prefix, suffix = self._special_affixes()
+        limit = self.max_tokens - len(prefix) - len(suffix)
+        chunk_ids: list[list[int]] = []
+        chunk_owner: list[np.ndarray] = []
+        chunk_review: list[int] = []
+        for r, ((text, sents), ids, offs) in enumerate(
+                zip(keys, tok["input_ids"], tok["offset_mapping"], strict=True)):
+            owner = token_owners(offs, sentence_spans(text, sents))
+            for a, b in chunk_bounds(owner, limit):
+                wrapped = [*prefix, *ids[a:b], *suffix]
+                pos_owner = np.full(len(wrapped), -1, dtype=np.int64)
+                pos_owner[len(prefix) : len(prefix) + b - a] = owner[a:b]
+                chunk_ids.append(wrapped)
+                chunk_owner.append(pos_owner)
+                chunk_review.append(r)
+        poolers = [SpanPooler(len(k[1]), self.dim) for k in keys]
+        for idx, hidden, mask in self._run_sorted(chunk_ids):
+            for row, c in enumerate(idx):
+                n = int(mask[row].sum())
+                poolers[chunk_review[c]].add(hidden[row, :n], chunk_owner[c])
+        out = []
+        for p in poolers:
+            review, sents, ok = p.result()
+            self.span_fallbacks += int((~ok).sum())
+            sents[~ok] = review
+            out.append(np.vstack([review[None, :], sents]))
+        self.encoded += len(keys)
+        return out
+
+    def _special_affixes(self) -> tuple[list[int], list[int]]:
+        """Special token ids the tokenizer puts before and after a text ([CLS] / [SEP])."""
+        bare = self.tokenizer("a", add_special_tokens=False)["input_ids"]
+        full = self.tokenizer("a")["input_ids"]
+        for i in range(len(full) - len(bare) + 1):
+            if full[i : i + len(bare)] == bare:
+                return list(full[:i]), list(full[i + len(bare) :])
+        raise ModelLoadError(
+            f"classification.encoder: cannot place the special tokens of {self.ref.id!r}")
+
+    def _run_sorted(self, ids: list[list[int]]):  # type: ignore[no-untyped-def]
+        """Yield (indices, hidden states, attention mask) per length-sorted padded batch."""
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        for start in range(0, len(ids), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = self.tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="np")
+            hidden = self._hidden(batch["input_ids"], batch["attention_mask"])
+            if not self.dim:
+                self.dim = int(hidden.shape[-1])
+            yield idx, hidden, batch["attention_mask"]
+
+    def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """Token vectors (batch, positions, dim) of a padded batch."""
         raise NotImplementedError
 
 
@@ -119,14 +229,14 @@ class TransformerEncoder(BaseEncoder):
         self.dim = int(self.model.config.hidden_size)
         self._torch = torch
 
-    def _embed(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
             out = self.model(
                 input_ids=torch.from_numpy(input_ids),
                 attention_mask=torch.from_numpy(attention_mask),
             ).last_hidden_state
-        return mean_pool(out.numpy(), attention_mask)
+        return out.numpy()
 
 
 def load_encoder(ref: ModelRef, *, threads: int = 0, batch_size: int = 32, onnx: bool = False,

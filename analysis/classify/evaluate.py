@@ -92,9 +92,12 @@ def read_labelled(path: Path) -> pd.DataFrame:
 
 
 def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = "") -> dict[str, Any]:
-    """Classify ``frame.text`` and compare with its labels (only rows classified ``ok`` count)."""
+    """Classify ``frame.text`` and compare with its labels (only rows classified ``ok`` count).
+
+    A ``rating`` column is given to the classifier too (as a crawl would): heads that read
+    stars use it for the input types; sentiment is always read from the text alone."""
     ratings = frame["rating"].tolist() if "rating" in frame else None
-    results = clf.classify(frame["text"].tolist())
+    results = clf.classify(frame["text"].tolist(), ratings)
     ok = np.array([r.status == "ok" for r in results])
     labels: dict[str, Any] = {}
     confusion: dict[str, Any] = {}
@@ -130,6 +133,7 @@ def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = ""
         "input": input_name,
         "n": len(frame),
         "n_classified": int(ok.sum()),
+        "ratings_given": ratings is not None,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "labels": labels,
         "confusion": confusion,

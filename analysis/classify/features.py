@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 FEATURES = "review+sentmax"
+N_STAR_COLUMNS = 6
+"""One-hot stars 1-5 plus a column for "no rating"."""
 
 
 def review_features(review_vecs: np.ndarray, sentence_vecs: np.ndarray,
@@ -41,3 +43,17 @@ def review_features(review_vecs: np.ndarray, sentence_vecs: np.ndarray,
 def sentence_features(sentence_vecs: np.ndarray) -> np.ndarray:
     """A sentence as a one-sentence review: ``[s, s]``."""
     return np.hstack([sentence_vecs, sentence_vecs]).astype(np.float32)
+
+
+def star_columns(stars: Sequence[float | None] | np.ndarray) -> np.ndarray:
+    """One-hot star ratings: columns 1-5 stars, then "no rating" (None/NaN/out of range).
+
+    Used in fine-tuning only, as an auxiliary input of the input-type heads
+    (:func:`analysis.classify.finetune.finetune`); the heads that ship read text only.
+    """
+    out = np.zeros((len(stars), N_STAR_COLUMNS), dtype=np.float32)
+    for i, s in enumerate(stars):
+        v = float(s) if s is not None else float("nan")
+        k = round(v) if v == v else 0  # v != v: NaN
+        out[i, k - 1 if 1 <= k <= 5 else N_STAR_COLUMNS - 1] = 1.0
+    return out

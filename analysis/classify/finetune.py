@@ -22,8 +22,11 @@ from typing import Any
 import numpy as np
 
 from analysis.classify.adapter import attach_lora, lora_arrays
+from analysis.classify.encoder import MAX_TOKENS
+from analysis.classify.features import N_STAR_COLUMNS
 from analysis.classify.heads import SENTIMENT_LABELS, LinearHead
 from analysis.classify.hub import ModelRef, set_offline_env
+from analysis.classify.span_pool import sentence_spans, token_owners
 
 SCALE = 20.0
 """Logit scale on unit-length embeddings (cosine-classifier style)."""
@@ -32,10 +35,13 @@ FIRST_LAYER = 2
 
 
 class LowerCache:
-    """Outputs of the frozen lower layers for a list of texts (computed once)."""
+    """Outputs of the frozen lower layers for a list of texts (computed once), with the
+    sentence each token belongs to (for the sentence max-pool the heads read)."""
 
-    def __init__(self, ref: ModelRef, texts: Sequence[str], *, first_layer: int = FIRST_LAYER,
-                 max_length: int = 128, threads: int = 0, batch_size: int = 32) -> None:
+    def __init__(self, ref: ModelRef, texts: Sequence[str],
+                 sentences: Sequence[Sequence[str]] | None = None, *,
+                 first_layer: int = FIRST_LAYER, max_length: int = MAX_TOKENS, threads: int = 0,
+                 batch_size: int = 32) -> None:
         set_offline_env()
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -45,7 +51,20 @@ class LowerCache:
         self.ref, self.first_layer = ref, first_layer
         tok = AutoTokenizer.from_pretrained(str(ref.path))
         self.model = AutoModel.from_pretrained(str(ref.path), attn_implementation="eager").eval()
-        ids = tok(list(texts), truncation=True, max_length=max_length)["input_ids"]
+        sentences = sentences if sentences is not None else [[t] for t in texts]
+        enc = tok(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        prefix = tok("a")["input_ids"][:1]
+        suffix = tok("a")["input_ids"][-1:]
+        ids: list[list[int]] = []
+        self.owners: list[Any] = []
+        self.n_sents = [len(x) for x in sentences]
+        for text, sents, content, offs in zip(texts, sentences, enc["input_ids"],
+                                              enc["offset_mapping"], strict=True):
+            keep = max_length - len(prefix) - len(suffix)
+            owner = token_owners(offs[:keep], sentence_spans(text, sents))
+            ids.append([*prefix, *content[:keep], *suffix])
+            self.owners.append(torch.from_numpy(np.concatenate(
+                [np.full(len(prefix), -1), owner, np.full(len(suffix), -1)])))
         self.states: list[Any] = [None] * len(ids)
         order = np.argsort([len(x) for x in ids])
         with torch.inference_mode():
@@ -68,8 +87,11 @@ class LowerCache:
         return out[0] if isinstance(out, tuple) else out
 
     def upper(self, model: Any, idx: Sequence[int]) -> Any:
-        """Mean-pooled, L2-normalised output of the upper layers of ``model`` for texts ``idx``."""
+        """``[review, max over sentences]`` (each part unit length) from ``model``'s upper layers
+        for texts ``idx``: the features :func:`analysis.classify.features.review_features`
+        builds from :meth:`~analysis.classify.encoder.BaseEncoder.encode_reviews`."""
         torch = self.torch
+        f = torch.nn.functional
         seqs = [self.states[i] for i in idx]
         n = max(s.shape[0] for s in seqs)
         h = torch.zeros(len(seqs), n, seqs[0].shape[1])
@@ -81,11 +103,20 @@ class LowerCache:
         for layer in model.encoder.layer[self.first_layer :]:
             h = layer(h, attention_mask=mask4)
         m = mask.unsqueeze(-1).float()
-        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=1)
+        review = f.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
+        maxes = []
+        for j, i in enumerate(idx):
+            owner = self.owners[i]
+            onehot = (owner[None, :] == torch.arange(self.n_sents[i])[:, None]).float()
+            found = onehot.sum(1) > 0
+            pooled = f.normalize((onehot @ h[j, : owner.shape[0]])[found], dim=1)
+            if not bool(found.all()):  # as at inference: an unplaced sentence counts as the review
+                pooled = torch.cat([pooled, review[j : j + 1]])
+            maxes.append(pooled.max(0).values)
+        return torch.cat([review, torch.stack(maxes)], dim=1)
 
     def embed(self, model: Any, idx: Sequence[int], batch_size: int = 64) -> np.ndarray:
-        """Embeddings of texts ``idx`` through ``model``'s upper layers (eval mode)."""
+        """Features of texts ``idx`` through ``model``'s upper layers (eval mode)."""
         torch = self.torch
         model.eval()
         order = sorted(idx, key=lambda i: self.states[i].shape[0])
@@ -103,12 +134,14 @@ def finetune(
     train_idx: Sequence[int],
     binary: dict[str, np.ndarray],
     sentiment: np.ndarray,
+    stars: np.ndarray | None = None,
     *,
     epochs: int = 2,
     rank: int = 8,
     lr: float = 1e-3,
     batch_size: int = 32,
     seed: int = 0,
+    star_dropout: float = 0.3,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, LinearHead], Any]:
     """Fine-tune an adapter on the upper layers and the heads jointly.
@@ -118,13 +151,21 @@ def finetune(
         train_idx: which cached texts to train on.
         binary: label -> targets aligned with ``train_idx`` (0/1, NaN unknown).
         sentiment: targets aligned with ``train_idx`` (0/1/2, -1 unknown).
+        stars: star ratings aligned with ``train_idx`` (1-5, NaN unknown) or None. When given,
+            the binary (input-type) logits also read the star columns
+            (:func:`analysis.classify.features.star_columns`); sentiment never does (it is
+            what the stars would leak). ``star_dropout`` of the known ratings are hidden in
+            each batch, so the heads still work on text without a rating.
         epochs, rank, lr, batch_size, seed: training settings (recorded by the caller).
         progress: called with a status line every 50 steps.
 
     Returns:
         (adapter arrays, {"sentiment": head, "input_types": head}, the adapted torch model).
+        The heads read ``[review, sentmax]`` features, plus the star columns when ``stars``.
     """
     import copy
+
+    from analysis.classify.features import star_columns
 
     torch = cache.torch
     torch.manual_seed(seed)
@@ -132,10 +173,17 @@ def finetune(
     model = copy.deepcopy(cache.model)
     params = attach_lora(model, rank=rank, first_layer=cache.first_layer)
     labels = tuple(binary)
-    head = torch.nn.Linear(model.config.hidden_size, len(labels) + len(SENTIMENT_LABELS))
-    opt = torch.optim.AdamW([*params, *head.parameters()], lr=lr, weight_decay=0.01)
+    width = 2 * model.config.hidden_size
+    head = torch.nn.Linear(width, len(labels) + len(SENTIMENT_LABELS))
+    star_head = torch.nn.Linear(N_STAR_COLUMNS, len(labels), bias=False)
+    torch.nn.init.zeros_(star_head.weight)
+    use_stars = stars is not None
+    opt = torch.optim.AdamW([*params, *head.parameters(),
+                             *(star_head.parameters() if use_stars else [])],
+                            lr=lr, weight_decay=0.01)
     y_bin = torch.tensor(np.stack([binary[k] for k in labels], axis=1), dtype=torch.float32)
     y_sent = torch.tensor(sentiment, dtype=torch.long)
+    star_vals = np.asarray(stars, dtype=float) if use_stars else None
     train_idx = np.asarray(train_idx)
     n = len(train_idx)
     per_epoch = (n + batch_size - 1) // batch_size
@@ -156,12 +204,17 @@ def finetune(
         for b in rng.permutation(len(batches)):
             pos = batches[b]
             z = head(cache.upper(model, train_idx[pos].tolist()) * SCALE)
+            zb = z[:, : len(labels)]
+            if star_vals is not None:
+                shown = star_vals[pos].copy()
+                shown[rng.random(len(pos)) < star_dropout] = np.nan
+                zb = zb + star_head(torch.from_numpy(star_columns(shown)))
             yb, ys = y_bin[pos], y_sent[pos]
             known = ~torch.isnan(yb)
             loss = z.sum() * 0
             if known.any():
                 loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
-                    z[:, : len(labels)][known], yb[known])
+                    zb[known], yb[known])
             if (ys >= 0).any():
                 loss = loss + torch.nn.functional.cross_entropy(
                     z[:, len(labels) :][ys >= 0], ys[ys >= 0])
@@ -176,10 +229,14 @@ def finetune(
     model.eval()
     w = head.weight.detach().numpy().astype(np.float32) * SCALE
     bias = head.bias.detach().numpy().astype(np.float32)
+    w_bin, w_sent = w[: len(labels)], w[len(labels) :]
+    if use_stars:
+        w_bin = np.hstack([w_bin, star_head.weight.detach().numpy().astype(np.float32)])
+        w_sent = np.hstack([w_sent, np.zeros((len(SENTIMENT_LABELS), N_STAR_COLUMNS),
+                                             dtype=np.float32)])
     heads = {
-        "input_types": LinearHead(labels, "sigmoid", w[: len(labels)], bias[: len(labels)],
+        "input_types": LinearHead(labels, "sigmoid", w_bin, bias[: len(labels)],
                                   thresholds=np.full(len(labels), 0.5, dtype=np.float32)),
-        "sentiment": LinearHead(SENTIMENT_LABELS, "softmax", w[len(labels) :],
-                                bias[len(labels) :]),
+        "sentiment": LinearHead(SENTIMENT_LABELS, "softmax", w_sent, bias[len(labels) :]),
     }
     return lora_arrays(model), heads, model

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.classify.encoder import BaseEncoder, mean_pool
+from analysis.classify.encoder import BaseEncoder
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,12 @@ class OnnxEncoder(BaseEncoder):
         super().__init__(ref, AutoTokenizer.from_pretrained(str(ref.path)),
                          batch_size=batch_size)
         self.path = onnx_path
+        width = self.session.get_outputs()[0].shape[-1]
+        if not isinstance(width, int):  # a symbolic width: ask the model's config
+            from transformers import AutoConfig
+
+            width = AutoConfig.from_pretrained(str(ref.path)).hidden_size
+        self.dim = int(width)
 
     @property
     def id(self) -> str:
@@ -119,9 +125,9 @@ class OnnxEncoder(BaseEncoder):
             export_int8(ref, path, adapter)
         return cls(ref, path, threads=threads, batch_size=batch_size)
 
-    def _embed(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         feeds = {"input_ids": input_ids.astype(np.int64),
                  "attention_mask": attention_mask.astype(np.int64),
                  "token_type_ids": np.zeros_like(input_ids, dtype=np.int64)}
         (hidden,) = self.session.run(["last_hidden_state"], feeds)
-        return mean_pool(hidden, attention_mask)
+        return hidden

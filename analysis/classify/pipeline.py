@@ -4,15 +4,17 @@ Stage: classify. In: review texts (+ optional star ratings, titles, stated langu
 :class:`ReviewLabels` per review; :func:`classify_pending` writes them to the store's
 ``classifications`` and ``mentions`` tables keyed by ``model_version``.
 
-Flow per batch: detect language -> split sentences -> embed reviews and sentences once (sorted
-batches, per-run cache) -> heads on ``[review, max over sentences]`` for the review, on each
-sentence for aspect-level needs/sentiment -> roll needs up to the review (max over sentences).
+Flow per batch: detect language -> split sentences -> one encoder pass per review (sorted
+batches, per-run cache), each sentence's vector pooled from the review's own tokens
+(:mod:`analysis.classify.span_pool`) -> heads on ``[review, max over sentences]`` for the
+review, on ``[sentence, sentence]`` for aspect-level needs/sentiment/input type -> roll needs up
+to the review (max over sentences).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -146,9 +148,9 @@ class ReviewClassifier:
 
         Args:
             texts: review bodies.
-            ratings: star ratings (1-5 or None). Not used by the default heads (sentiment is
-                read from the text, so it can disagree with the stars); accepted so that
-                callers need not care which heads are loaded.
+            ratings: star ratings (1-5 or None). Not read by the heads: every label comes
+                from the text (so sentiment can disagree with the stars, and a file without
+                ratings is labelled like a crawl); accepted so callers need not care.
             titles: review titles (become the first sentence).
             stated_languages: the language each source stated, used when detection is unsure.
         """
@@ -175,17 +177,25 @@ class ReviewClassifier:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def features(self, full: Sequence[str], sentences: Sequence[Sequence[str]]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Head inputs for reviews and their sentences, from one encoder pass per review.
+
+        Returns:
+            (review features ``[review, sentmax]``, sentence features ``[s, s]``, sentence
+            vectors); sentence rows follow the reviews' order.
+        """
+        rev_vecs, sent_vecs = self.encoder.encode_reviews(list(full), sentences)
+        offsets = np.cumsum([0, *(len(s) for s in sentences)])
+        return (review_features(rev_vecs, sent_vecs, offsets), sentence_features(sent_vecs),
+                sent_vecs)
+
     def _label(self, labels: list[ReviewLabels], full: list[str], bodies: list[str],
                titles: list[str | None]) -> None:
         sents = [split_sentences(b, t) or [f] for b, t, f in zip(bodies, titles, full, strict=True)]
         offsets = np.cumsum([0, *(len(s) for s in sents)])
         flat = [s for ss in sents for s in ss]
-        # One encode call: a one-sentence review is the same string as its sentence and is
-        # embedded once (the encoder caches by text).
-        vecs = self.encoder.encode([*full, *flat])
-        rev_vecs, sent_vecs = vecs[: len(full)], vecs[len(full) :]
-        x_rev = review_features(rev_vecs, sent_vecs, offsets)
-        x_sent = sentence_features(sent_vecs)
+        x_rev, x_sent, sent_vecs = self.features(full, sents)
         sent_rev, sent_sen = self._sentiment(x_rev, full), self._sentiment(x_sent, flat)
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
@@ -231,7 +241,7 @@ class ReviewClassifier:
         """(sentiment, sentiment_score, input_type) for stand-alone sentences."""
         if not texts:
             return []
-        x = sentence_features(self.encoder.encode(list(texts)))
+        _, x, _ = self.features(list(texts), [[t] for t in texts])
         sent = self._sentiment(x, list(texts))
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
@@ -240,8 +250,8 @@ class ReviewClassifier:
                 for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings of texts (cached), e.g. for theme discovery."""
-        return self.encoder.encode(list(texts))
+        """Vectors of stand-alone sentences (cached), e.g. for theme discovery."""
+        return self.encoder.encode_sentences(list(texts))
 
 
 def _join(title: str | None, text: str | None) -> str:
@@ -272,8 +282,12 @@ def build_classifier(cfg: ProjectConfig | None = None) -> ReviewClassifier:
 
 
 def classify_pending(store: ReviewStore, clf: ReviewClassifier, *, batch_size: int = 256,
-                     progress: bool = True, themes: bool = True) -> dict[str, int]:
+                     progress: bool = True, themes: bool = True,
+                     product_names: Mapping[str, Iterable[str]] | None = None) -> dict[str, int]:
     """Label the reviews that have no row for ``clf.model_version``; returns counts.
+
+    ``product_names`` (key -> name and aliases, from the config) are kept out of the discovered
+    themes' words; without it, theme discovery uses the names stored with the reviews.
 
     Each batch is written in its own transaction, so an interrupted run keeps what it did and
     the next run continues from there.
@@ -303,5 +317,5 @@ def classify_pending(store: ReviewStore, clf: ReviewClassifier, *, batch_size: i
     if themes and counts["classified"]:
         from analysis.classify.themes import discover_themes
 
-        counts["themes"] = len(discover_themes(store, clf))
+        counts["themes"] = len(discover_themes(store, clf, product_names=product_names))
     return counts

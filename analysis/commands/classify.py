@@ -176,7 +176,8 @@ def command(config_path: Path, input_path: Path | None, output_path: Path | None
     clf = build_or_exit(cfg)
     store = ReviewStore(Workspace.from_config(cfg).store_path)
     try:
-        counts = classify_pending(store, clf, batch_size=batch_size, progress=progress)
+        counts = classify_pending(store, clf, batch_size=batch_size, progress=progress,
+                                  product_names=cfg.product_names())
     finally:
         store.close()
     click.echo(f"classified {counts['classified']} of {counts['pending']} pending reviews: "

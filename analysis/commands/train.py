@@ -43,7 +43,6 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
     """
     import attrs
 
-    from analysis.classify.features import review_features
     from analysis.classify.heads import INPUT_TYPES, HeadSet
     from analysis.classify.sentences import split_sentences
     from analysis.classify.training import (
@@ -59,11 +58,9 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
     clf = build_or_exit(cfg)
     texts = frame["text"].fillna("").tolist()
     sents = [split_sentences(t) or [t] for t in texts]
-    offsets = np.cumsum([0, *(len(s) for s in sents)])
-    flat = [s for ss in sents for s in ss]
-    click.echo(f"embedding {len(texts)} reviews ({len(flat)} sentences)...")
-    vecs = clf.encoder.encode([*texts, *flat])
-    x = review_features(vecs[: len(texts)], vecs[len(texts) :], offsets)
+    click.echo(f"embedding {len(texts)} reviews ({sum(map(len, sents))} sentences)...")
+    x, _, _ = clf.features(texts, sents)
+    dim = clf.encoder.dim
     heads = dict(clf.heads.heads)
     report: dict[str, object] = {}
     if "sentiment" in frame or "rating" in frame:
@@ -100,9 +97,9 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
             fail_input(f"{input_path}: column 'needs': unknown need id {unknown[0]!r} "
                        f"(known: {', '.join(clf.taxonomy.ids)})")
         ex_texts, ex_labels = needs_training_set(clf.taxonomy.needs)
-        sent_vecs = clf.encoder.encode(ex_texts)
+        sent_vecs = clf.encoder.encode_sentences(ex_texts)
         # A labelled review is a positive for each of its needs (whole-review embedding).
-        all_vecs = np.vstack([sent_vecs, vecs[: len(texts)]])
+        all_vecs = np.vstack([sent_vecs, x[:, :dim]])
         heads["needs"] = fit_needs(all_vecs, [*ex_labels, *frame["needs"]], clf.taxonomy.ids)
         report["needs"] = {"n": len(texts)}
     if not report:

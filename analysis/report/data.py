@@ -161,7 +161,7 @@ def compute(store: ReviewStore, cfg: ProjectConfig, model_version: str) -> Repor
     im = drivers.rating_impact(rt, nt, min_sample=rp.min_sample, need_ids=ids)
     gp = gaps.find_gaps(sh, ours=ours, min_sample=rp.min_sample, alpha=rp.alpha)
     mo = trends.monthly(rt, nt, need_ids=ids)
-    names = {p.key: [p.name, *p.aliases] for p in cfg.products}
+    names = cfg.product_names()
     display = {p.key: p.name for p in cfg.products}
     sw = switching.competitor_mentions(rt, names)
     return ReportData(

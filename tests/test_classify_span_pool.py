@@ -1,0 +1,146 @@
+"""Sentence vectors pooled from one pass over the review (analysis/classify/span_pool.py and
+BaseEncoder.encode_reviews), on a tiny encoder built in a fixture."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.classify.features import N_STAR_COLUMNS, star_columns
+from analysis.classify.sentences import split_sentences
+from analysis.classify.span_pool import chunk_bounds, sentence_spans, token_owners
+
+pytest.importorskip("transformers")
+
+_WORDS = st.sampled_from(["app", "crash", "great", "slow", "e.g.", "Fix", "pls", "😍", "!!!",
+                          "sync,", "but", "5/5", "login.", "why?", "\n", "  "])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=80), st.one_of(st.none(), st.text(max_size=20)))
+def test_every_sentence_with_words_is_found_in_order(words: list[str], title: str | None) -> None:
+    body = " ".join(words)
+    full = f"{title.strip()}. {body}" if title and title.strip() else body
+    sents = split_sentences(body, title)
+    spans = sentence_spans(full, sents)
+    assert len(spans) == len(sents)
+    last = 0
+    for sent, span in zip(sents, spans, strict=True):
+        if not any(c.isalnum() or c == "_" for c in sent):
+            continue
+        assert span is not None, (full, sent)
+        assert span[0] >= last
+        last = span[1]
+        located = full[span[0] : span[1]]
+        assert re.findall(r"\w+", located)[: len(re.findall(r"\w+", sent))] == \
+            re.findall(r"\w+", sent)
+
+
+def test_spans_cover_title_body_and_glued_pieces() -> None:
+    full = "Meh. Love it 😍 but it crashes.  Fix pls!!! thx"
+    sents = split_sentences("Love it 😍 but it crashes.  Fix pls!!! thx", "Meh")
+    spans = sentence_spans(full, sents)
+    assert [full[a:b] for a, b in spans] == ["Meh.", "Love it 😍", "but it crashes.",
+                                             "Fix pls!!!", "thx"]
+    assert sentence_spans("abc", ["not there"]) == [None]
+    assert sentence_spans("abc", ["😍"]) == [None]
+
+
+def test_token_owners_and_chunks() -> None:
+    offsets = [(0, 3), (4, 6), (6, 7), (8, 12), (13, 15)]
+    owner = token_owners(offsets, [(0, 7), None, (8, 15)])
+    assert owner.tolist() == [0, 0, 0, 2, 2]
+    assert chunk_bounds(owner, 10) == [(0, 5)]
+    # Cut at the sentence start (index 3), not in the middle of sentence 0.
+    assert chunk_bounds(owner, 4) == [(0, 3), (3, 5)]
+    # A sentence longer than the limit is cut inside itself.
+    assert chunk_bounds(np.zeros(7, dtype=int), 3) == [(0, 3), (3, 6), (6, 7)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-1, 6), max_size=60), st.integers(1, 12))
+def test_chunks_are_contiguous_and_within_the_limit(owner: list[int], limit: int) -> None:
+    bounds = chunk_bounds(np.array(sorted(owner), dtype=int), limit)
+    assert bounds[0][0] == 0
+    assert bounds[-1][1] == len(owner)
+    assert all((a < b <= a + limit) or not owner for a, b in bounds)
+    assert all(bounds[i][1] == bounds[i + 1][0] for i in range(len(bounds) - 1))
+
+
+def test_star_columns() -> None:
+    cols = star_columns([1, 5, None, float("nan"), 0, 7, 3.4])
+    assert cols.shape == (7, N_STAR_COLUMNS)
+    assert cols.argmax(1).tolist() == [0, 4, 5, 5, 5, 5, 2]
+    assert (cols.sum(1) == 1).all()
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory):
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.hub import ModelRef
+    from tests.support.tiny_models import build_tiny_encoder
+
+    folder = build_tiny_encoder(tmp_path_factory.mktemp("tiny") / "enc")
+    return TransformerEncoder(ModelRef(Path(folder), "tiny"), threads=1, batch_size=4)
+
+
+def test_review_vector_equals_the_plain_embedding(tiny_encoder) -> None:
+    texts = ["the app is great. it crashes", "why slow", "please add sync! love it"]
+    sents = [split_sentences(t) for t in texts]
+    rev, sent = tiny_encoder.encode_reviews(texts, sents)
+    plain = tiny_encoder.encode(texts)
+    assert np.allclose(rev, plain, atol=1e-5)
+    assert sent.shape == (sum(map(len, sents)), tiny_encoder.dim)
+    assert np.allclose(np.linalg.norm(sent, axis=1), 1.0, atol=1e-5)
+    # Sentences of one review differ from each other and from their review.
+    assert not np.allclose(sent[0], sent[1], atol=1e-3)
+    assert not np.allclose(sent[0], rev[0], atol=1e-3)
+
+
+def test_sentence_vector_is_the_mean_of_its_own_tokens(tiny_encoder) -> None:
+    text = "the app is great. it crashes"
+    _, sent = tiny_encoder.encode_reviews([text], [["the app is great.", "it crashes"]])
+    batch = tiny_encoder.tokenizer([text], return_tensors="np")
+    hidden = tiny_encoder._hidden(batch["input_ids"], batch["attention_mask"])[0]
+    # [CLS] the app is great . it crashes [SEP]: sentence 1 = positions 1-5, 2 = 6-7.
+    for k, (a, b) in enumerate([(1, 6), (6, 8)]):
+        want = hidden[a:b].mean(0)
+        assert np.allclose(sent[k], want / np.linalg.norm(want), atol=1e-5)
+
+
+def test_long_review_is_chunked_and_every_sentence_pooled(tiny_encoder) -> None:
+    # The tiny tokenizer allows 64 positions; this review has ~160 tokens.
+    sentences = [f"the app is very {w} ." for w in ("slow", "bad", "good", "great") * 8]
+    text = " ".join(sentences)
+    rev, sent = tiny_encoder.encode_reviews([text], [sentences])
+    assert sent.shape[0] == len(sentences)
+    assert tiny_encoder.span_fallbacks == 0
+    # The same sentence text gets the same vector only by coincidence of context, but every
+    # sentence is a proper unit vector and the review is not the mean of a truncated text.
+    assert np.allclose(np.linalg.norm(sent, axis=1), 1.0, atol=1e-5)
+    truncated = tiny_encoder.encode([text])
+    assert not np.allclose(rev, truncated, atol=1e-3)
+
+
+def test_unplaced_sentence_falls_back_to_the_review_and_is_counted(tiny_encoder) -> None:
+    before = tiny_encoder.span_fallbacks
+    rev, sent = tiny_encoder.encode_reviews(["great app"], [["great app", "not in the text"]])
+    assert tiny_encoder.span_fallbacks == before + 1
+    assert np.allclose(sent[1], rev[0])
+
+
+def test_reviews_are_cached(tiny_encoder) -> None:
+    texts, sents = ["love it. sync is slow"], [["love it.", "sync is slow"]]
+    first = tiny_encoder.encode_reviews(texts, sents)
+    runs = tiny_encoder.encoded
+    again = tiny_encoder.encode_reviews(texts * 3, sents * 3)
+    assert tiny_encoder.encoded == runs
+    assert np.allclose(again[0], np.repeat(first[0], 3, axis=0))
+    assert np.allclose(again[1], np.tile(first[1], (3, 1)))
+    with pytest.raises(ValueError, match="sentence lists"):
+        tiny_encoder.encode_reviews(texts, [])
