@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,onnx]'
+	$(PY) -m pip install --quiet -e '.[dev,onnx,multilingual]'
 	touch $(STAMP)
 
 demo: install

