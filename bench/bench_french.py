@@ -197,9 +197,8 @@ def main() -> int:
         " not detected as English or undetermined are counted `skipped_language`, not labelled.\n",
         "Multilingual heads: fitted on English minibar-en + our example sentences only (frozen "
         "encoder, logistic regression); French is zero-shot. The apps are the same three as in "
-        "minibar-en, so this measures a language shift, not an app shift. The default heads read "
-        "the stars for problem/feature (fine-tuned with stars); the multilingual heads read text "
-        "only.\n",
+        "minibar-en, so this measures a language shift, not an app shift. Both sets of heads read "
+        "the text only (ratings passed to `classify()` are not read).\n",
         "## French, per app\n",
     ]
     rows = []
