@@ -144,3 +144,23 @@ def test_reviews_are_cached(tiny_encoder) -> None:
     assert np.allclose(again[1], np.tile(first[1], (3, 1)))
     with pytest.raises(ValueError, match="sentence lists"):
         tiny_encoder.encode_reviews(texts, [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_in_bounds_ordered_spans(text: str) -> None:
+    """Arbitrary text (CJK, RTL, zero-width joiners, control characters): every sentence gets
+    a span inside the text or None, spans never go backwards, and owners index real sentences."""
+    sents = split_sentences(text) or [text]
+    spans = sentence_spans(text, sents)
+    assert len(spans) == len(sents)
+    last = 0
+    for span in spans:
+        if span is None:
+            continue
+        assert 0 <= span[0] <= span[1] <= len(text)
+        assert span[0] >= last
+        last = span[1]
+    offsets = [(i, i + 1) for i in range(len(text))]
+    owner = token_owners(offsets, spans)
+    assert owner.max(initial=-1) < len(sents)
