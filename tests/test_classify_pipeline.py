@@ -146,9 +146,9 @@ def test_classify_pending_labels_only_new_reviews(tiny_clf, tmp_path: Path) -> N
 
 def test_encoder_cache_stays_bounded_and_correct(tiny_clf) -> None:
     enc = tiny_clf.encoder
-    old_size = enc._cache_size
+    old_size = enc._cache.capacity
     enc._cache.clear()
-    enc._cache_size = 3
+    enc._cache.capacity = 3
     try:
         first = enc.encode(["great app", "bad app", "slow app"])
         # Hits and misses mixed, more texts than the cache holds: nothing may go missing.
@@ -158,5 +158,5 @@ def test_encoder_cache_stays_bounded_and_correct(tiny_clf) -> None:
         assert again[3] == pytest.approx(first[0], abs=1e-6)
         assert again[4] == pytest.approx(first[1], abs=1e-6)
     finally:
-        enc._cache_size = old_size
+        enc._cache.capacity = old_size
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,60 @@ MAX_TOKENS = 256
 """Longer texts are truncated (sentences almost never reach it; all-MiniLM was trained at 256)."""
 
 
+class VectorLru:
+    """Least-recently-used store of vectors, bounded by the number of vector rows it holds
+    (a 1-D value is one row; a review's ``[review, sentence, ...]`` block is several)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._rows = 0
+
+    def fetch(self, keys: Sequence[Hashable],
+              compute: Callable[[list[Any]], Sequence[np.ndarray]]) -> list[np.ndarray]:
+        """Values of ``keys`` in order; ``compute(misses)`` gives the values of the keys not
+        stored (each once, in first-seen order), which are then stored."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._items]
+        fresh = dict(zip(missing, compute(missing), strict=True)) if missing else {}
+        # Read the result before trimming: trimming may evict keys of this call.
+        out = [fresh[k] if k in fresh else self._items[k] for k in keys]
+        for k in keys:
+            if k in self._items:
+                self._items.move_to_end(k)  # least recently used goes first
+        for k, v in fresh.items():
+            self._items[k] = v
+            self._rows += _rows(v)
+        while self._rows > self.capacity and self._items:
+            self._rows -= _rows(self._items.popitem(last=False)[1])
+        return out
+
+
+def _rows(v: np.ndarray) -> int:
+    return int(v.shape[0]) if v.ndim > 1 else 1
+
+
+def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """Special token ids ``tokenizer`` puts before and after a text ([CLS] / [SEP], or e5's
+    ``<s> query:`` / ``</s>``), found by tokenising one word with and without them.
+
+    Raises:
+        ValueError: the bare tokens do not appear inside the full tokenisation.
+    """
+    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a")["input_ids"]
+    for i in range(len(full) - len(bare) + 1):
+        if full[i : i + len(bare)] == bare:
+            return list(full[:i]), list(full[i + len(bare) :])
+    raise ValueError("cannot place the special tokens around a text")
+
+
 class BaseEncoder:
     """Tokenise, sort by length, batch, embed, cache. Subclasses implement :meth:`_hidden`."""
 
@@ -34,10 +89,10 @@ class BaseEncoder:
         self.ref = ref
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._reviews: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
-        self._review_rows = 0
+        self._cache = VectorLru(cache_size)
+        """text -> vector (:meth:`encode`)."""
+        self._reviews = VectorLru(cache_size)
+        """(text, sentences) -> ``[review, sentence, ...]`` rows (:meth:`encode_reviews`)."""
         self.dim = 0
         self.encoded = 0
         """Texts actually run through the model (cache misses), for benchmarks and logs."""
@@ -52,7 +107,6 @@ class BaseEncoder:
         """Forget every cached vector (benchmarks time cold runs)."""
         self._cache.clear()
         self._reviews.clear()
-        self._review_rows = 0
 
     @property
     def max_tokens(self) -> int:
@@ -64,17 +118,7 @@ class BaseEncoder:
         """Embed texts; the result has one unit-length row per input, in input order."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        fresh = dict(zip(missing, self._encode_uncached(missing), strict=True)) if missing else {}
-        # Read the result before the cache is trimmed: trimming may evict texts of this call.
-        out = np.stack([fresh[t] if t in fresh else self._cache[t] for t in texts])
-        for text in texts:
-            if text in self._cache:
-                self._cache.move_to_end(text)  # least recently used goes first
-        self._cache.update(fresh)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return out
+        return np.stack(self._cache.fetch(list(texts), self._encode_uncached))
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
@@ -101,17 +145,7 @@ class BaseEncoder:
         if len(texts) != len(sentences):
             raise ValueError(f"{len(sentences)} sentence lists for {len(texts)} texts")
         keys = [(t, tuple(s)) for t, s in zip(texts, sentences, strict=True)]
-        missing = [k for k in dict.fromkeys(keys) if k not in self._reviews]
-        fresh = dict(zip(missing, self._encode_reviews_uncached(missing), strict=True))
-        got = [fresh[k] if k in fresh else self._reviews[k] for k in keys]
-        for k in keys:
-            if k in self._reviews:
-                self._reviews.move_to_end(k)
-        for k, v in fresh.items():
-            self._reviews[k] = v
-            self._review_rows += v.shape[0]
-        while self._review_rows > self._cache_size and self._reviews:
-            self._review_rows -= self._reviews.popitem(last=False)[1].shape[0]
+        got = self._reviews.fetch(keys, self._encode_reviews_uncached)
         dim = self.dim
         rev = np.stack([g[0] for g in got]) if got else np.zeros((0, dim), np.float32)
         sent = (np.concatenate([g[1:] for g in got]) if got
@@ -126,15 +160,9 @@ class BaseEncoder:
     def _encode_reviews_uncached(self, keys: list[tuple[str, tuple[str, ...]]]
                                  ) -> list[np.ndarray]:
         """Rows ``[review, sentence 1, ...]`` per key (see :meth:`encode_reviews`)."""
-        if not keys:
-            return []
-        if not getattr(self.tokenizer, "is_fast", False):
-            raise ModelLoadError(
-                f"classification.encoder: {self.ref.id!r} has no fast tokenizer (tokenizer.json), "
-                "which sentence pooling needs for character offsets")
+        prefix, suffix = self._affixes
         tok = self.tokenizer(
             [k[0] for k in keys], add_special_tokens=False, return_offsets_mapping=True)
-        prefix, suffix = self._special_affixes()
         limit = self.max_tokens - len(prefix) - len(suffix)
         chunk_ids: list[list[int]] = []
         chunk_owner: list[np.ndarray] = []
@@ -163,15 +191,18 @@ class BaseEncoder:
         self.encoded += len(keys)
         return out
 
-    def _special_affixes(self) -> tuple[list[int], list[int]]:
-        """Special token ids the tokenizer puts before and after a text ([CLS] / [SEP])."""
-        bare = self.tokenizer("a", add_special_tokens=False)["input_ids"]
-        full = self.tokenizer("a")["input_ids"]
-        for i in range(len(full) - len(bare) + 1):
-            if full[i : i + len(bare)] == bare:
-                return list(full[:i]), list(full[i + len(bare) :])
-        raise ModelLoadError(
-            f"classification.encoder: cannot place the special tokens of {self.ref.id!r}")
+    @cached_property
+    def _affixes(self) -> tuple[list[int], list[int]]:
+        """:func:`special_affixes` of this tokenizer (checked once: sentence pooling needs a
+        fast tokenizer for character offsets)."""
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ModelLoadError(
+                f"classification.encoder: {self.ref.id!r} has no fast tokenizer (tokenizer.json), "
+                "which sentence pooling needs for character offsets")
+        try:
+            return special_affixes(self.tokenizer)
+        except ValueError as exc:
+            raise ModelLoadError(f"classification.encoder: {self.ref.id!r}: {exc}") from None
 
     def _run_sorted(self, ids: list[list[int]]):  # type: ignore[no-untyped-def]
         """Yield (indices, hidden states, attention mask) per length-sorted padded batch."""

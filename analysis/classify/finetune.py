@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from analysis.classify.adapter import attach_lora, lora_arrays
-from analysis.classify.encoder import MAX_TOKENS
+from analysis.classify.encoder import MAX_TOKENS, special_affixes
 from analysis.classify.features import N_STAR_COLUMNS
 from analysis.classify.heads import SENTIMENT_LABELS, LinearHead
 from analysis.classify.hub import ModelRef, set_offline_env
@@ -53,14 +53,14 @@ class LowerCache:
         self.model = AutoModel.from_pretrained(str(ref.path), attn_implementation="eager").eval()
         sentences = sentences if sentences is not None else [[t] for t in texts]
         enc = tok(list(texts), add_special_tokens=False, return_offsets_mapping=True)
-        prefix = tok("a")["input_ids"][:1]
-        suffix = tok("a")["input_ids"][-1:]
+        # The same special tokens the inference encoder wraps each chunk in.
+        prefix, suffix = special_affixes(tok)
+        keep = max_length - len(prefix) - len(suffix)
         ids: list[list[int]] = []
         self.owners: list[Any] = []
         self.n_sents = [len(x) for x in sentences]
         for text, sents, content, offs in zip(texts, sentences, enc["input_ids"],
                                               enc["offset_mapping"], strict=True):
-            keep = max_length - len(prefix) - len(suffix)
             owner = token_owners(offs[:keep], sentence_spans(text, sents))
             ids.append([*prefix, *content[:keep], *suffix])
             self.owners.append(torch.from_numpy(np.concatenate(
