@@ -13,6 +13,7 @@ default_heads/manifest.json). A sentence on its own is scored as a one-sentence 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,16 @@ def review_features(review_vecs: np.ndarray, sentence_vecs: np.ndarray,
         a, b = offsets[i], offsets[i + 1]
         out[i, d:] = sentence_vecs[a:b].max(axis=0) if b > a else review_vecs[i]
     return out
+
+
+def encode_features(encoder: Any, texts: Sequence[str],
+                    sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """``[review, sentmax]`` features of reviews and their sentence vectors, from one encoder
+    pass per review (:meth:`~analysis.classify.encoder.BaseEncoder.encode_reviews`): what the
+    pipeline and the training scripts both feed the heads."""
+    rev, sent = encoder.encode_reviews(list(texts), sentences)
+    offsets = np.cumsum([0, *(len(s) for s in sentences)])
+    return review_features(rev, sent, offsets), sent
 
 
 def sentence_features(sentence_vecs: np.ndarray) -> np.ndarray:

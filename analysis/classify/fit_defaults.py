@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.classify.evaluate import binary_metrics
-from analysis.classify.features import FEATURES, N_STAR_COLUMNS, review_features
+from analysis.classify.features import FEATURES, N_STAR_COLUMNS, encode_features
 from analysis.classify.heads import DEFAULT_HEADS_DIR, INPUT_TYPES, HeadSet
 from analysis.classify.hub import ModelRef, bundled_encoder, resolve_model
 from analysis.classify.sentences import split_sentences
@@ -96,11 +96,8 @@ class EmbeddingCache:
     def features(self, key: str, encoder: Any, texts: list[str],
                  sentences: list[list[str]]) -> np.ndarray:
         """``review_features`` of ``texts`` (cached)."""
-        def compute() -> np.ndarray:
-            rev, sent = encoder.encode_reviews(texts, sentences)
-            offsets = np.cumsum([0, *(len(s) for s in sentences)])
-            return review_features(rev, sent, offsets)
-        return self._cached("feat", key, texts, compute)
+        return self._cached("feat", key, texts,
+                            lambda: encode_features(encoder, texts, sentences)[0])
 
     def sentences(self, key: str, encoder: Any, texts: list[str]) -> np.ndarray:
         """Stand-alone sentence vectors (``encode_sentences``) of ``texts`` (cached)."""
@@ -240,8 +237,7 @@ def text_only(heads: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_heads(lr_heads: dict[str, Any], ft_heads: dict[str, Any]) -> dict[str, Any]:
-    """Fine-tuned sentiment and problem/feature rows; LogReg rows for praise and question
-    """
+    """Fine-tuned sentiment and problem/feature rows; LogReg rows for praise and question."""
     import attrs
 
     it = lr_heads["input_types"]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from analysis.classify.features import review_features, sentence_features
+from analysis.classify.features import encode_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
 from analysis.classify.sentences import split_sentences
@@ -185,10 +185,8 @@ class ReviewClassifier:
             (review features ``[review, sentmax]``, sentence features ``[s, s]``, sentence
             vectors); sentence rows follow the reviews' order.
         """
-        rev_vecs, sent_vecs = self.encoder.encode_reviews(list(full), sentences)
-        offsets = np.cumsum([0, *(len(s) for s in sentences)])
-        return (review_features(rev_vecs, sent_vecs, offsets), sentence_features(sent_vecs),
-                sent_vecs)
+        x_rev, sent_vecs = encode_features(self.encoder, full, sentences)
+        return x_rev, sentence_features(sent_vecs), sent_vecs
 
     def _label(self, labels: list[ReviewLabels], full: list[str], bodies: list[str],
                titles: list[str | None]) -> None:
@@ -241,7 +239,7 @@ class ReviewClassifier:
         """(sentiment, sentiment_score, input_type) for stand-alone sentences."""
         if not texts:
             return []
-        _, x, _ = self.features(list(texts), [[t] for t in texts])
+        x = sentence_features(self.encoder.encode_sentences(list(texts)))
         sent = self._sentiment(x, list(texts))
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
