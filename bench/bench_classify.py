@@ -159,32 +159,28 @@ def main() -> int:
     from analysis.classify.pipeline import build_classifier
     from analysis.config import validate_config
 
-    clf = build_classifier(None)
-    clf.classify(texts[:32])  # warm-up (language models, first batches)
-    clf.encoder.clear_cache()
-    fp32, secs = timed(clf.classify, texts, stars)
-    rows["reviewgap classify (fp32 torch, whole stage)"] = secs
-    print("ours fp32", secs, flush=True)
-    clf.encoder.clear_cache()
-    _, secs = timed(clf.encoder.encode, texts)
-    rows["reviewgap encoder only, review texts (fp32, sorted batches)"] = secs
-    clf.encoder.clear_cache()
+    def measure(clf, name: str, short: str):  # type: ignore[no-untyped-def]
+        """Time the whole stage and the encoder alone, each from a cold cache."""
+        clf.classify(texts[:32])  # warm-up (language models, first batches)
+        clf.encoder.clear_cache()
+        labels, secs = timed(clf.classify, texts, stars)
+        rows[f"reviewgap classify ({name}, whole stage)"] = secs
+        print("ours", name, secs, flush=True)
+        clf.encoder.clear_cache()
+        _, secs = timed(clf.encoder.encode, texts)
+        rows[f"reviewgap encoder only, review texts ({short}, sorted batches)"] = secs
+        clf.encoder.clear_cache()
+        return labels
+
+    fp32 = measure(build_classifier(None), "fp32 torch", "fp32")
     onnx_labels = None
     if args.onnx:
         cfg = validate_config({"products": [{"key": "b", "name": "B"}],
                                "project": {"workspace": tempfile.mkdtemp()},
                                "classification": {"onnx": True, "threads": args.threads}},
                               "bench.toml")
-        oclf = build_classifier(cfg)  # exports on first use (not timed)
-        oclf.classify(texts[:32])
-        oclf.encoder.clear_cache()
-        onnx_labels, secs = timed(oclf.classify, texts, stars)
-        rows["reviewgap classify (ONNX int8, whole stage)"] = secs
-        print("ours onnx", secs, flush=True)
-        oclf.encoder.clear_cache()
-        _, secs = timed(oclf.encoder.encode, texts)
-        rows["reviewgap encoder only, review texts (ONNX int8, sorted batches)"] = secs
-        oclf.encoder.clear_cache()
+        # The export happens on first use, in build_classifier (not timed).
+        onnx_labels = measure(build_classifier(cfg), "ONNX int8", "ONNX int8")
     if args.baselines:
         from sentence_transformers import SentenceTransformer
 
