@@ -4,7 +4,8 @@ Run by hand (2 cores, machine otherwise idle if you can): ``python bench/bench_c
 Writes ``bench/results/classify.md``. Uses 2,000 real minibar-en reviews from ``../shared``
 (never copied into the repo).
 
-Measured, on the same 2,000 reviews, in one process, each timed after a warm-up:
+Measured on the same 2,000 reviews, each method in a process of its own (loaded and warmed up
+first, untimed), in interleaved rounds (``--rounds``):
 
 1. our ``ReviewClassifier.classify`` (fp32 torch; and ONNX int8 when ``--onnx``) - the whole
    stage: language detection, sentence splitting, embedding, heads;
@@ -132,80 +133,148 @@ def memory_only(n: int, threads: int, onnx: bool) -> int:
     return 0
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--n", type=int, default=2000)
-    p.add_argument("--memory-reviews", type=int, default=100_000)
-    p.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "classify.md")
-    p.add_argument("--memory-only", type=int, default=0, help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.memory_only:
-        return memory_only(args.memory_only, args.threads, args.onnx)
-    import torch
+METHODS = {
+    "fp32": "reviewgap classify (fp32 torch, whole stage)",
+    "fp32-encoder": "reviewgap encoder only, review texts (fp32, sorted batches)",
+    "onnx": "reviewgap classify (ONNX int8, whole stage)",
+    "onnx-encoder": "reviewgap encoder only, review texts (ONNX int8, sorted batches)",
+    "st": "sentence-transformers `encode` (defaults, embeddings only)",
+    "pipeline": "transformers `pipeline(\"feature-extraction\")` per review (embeddings only)",
+}
+"""Timed methods: key (``--time-one``) -> row name in the results."""
 
-    torch.set_num_threads(args.threads)
-    frame = load_reviews(args.n)
-    texts = frame["data"].tolist()
-    stars = frame["score"].tolist()
-    lines = ["# classify benchmark\n", f"{args.n} minibar-en reviews (random sample, seed 0), "
-             f"{args.threads} threads, `{os.uname().nodename}`, load average at start "
-             f"{os.getloadavg()[0]:.1f}. Run: `python bench/bench_classify.py`.\n",
-             "| method | seconds | reviews/s |", "|---|---|---|"]
-    rows: dict[str, float] = {}
 
-    from analysis.classify.pipeline import build_classifier
+def _config(onnx: bool, threads: int, workspace: str):  # type: ignore[no-untyped-def]
     from analysis.config import validate_config
 
-    def measure(clf, name: str, short: str):  # type: ignore[no-untyped-def]
-        """Time the whole stage and the encoder alone, each from a cold cache."""
-        clf.classify(texts[:32])  # warm-up (language models, first batches)
-        clf.encoder.clear_cache()
-        labels, secs = timed(clf.classify, texts, stars)
-        rows[f"reviewgap classify ({name}, whole stage)"] = secs
-        print("ours", name, secs, flush=True)
-        clf.encoder.clear_cache()
-        _, secs = timed(clf.encoder.encode, texts)
-        rows[f"reviewgap encoder only, review texts ({short}, sorted batches)"] = secs
-        clf.encoder.clear_cache()
-        return labels
+    return validate_config({"products": [{"key": "b", "name": "B"}],
+                            "project": {"workspace": workspace},
+                            "classification": {"onnx": onnx, "threads": threads}}, "bench.toml")
 
-    fp32 = measure(build_classifier(None), "fp32 torch", "fp32")
-    onnx_labels = None
-    if args.onnx:
-        cfg = validate_config({"products": [{"key": "b", "name": "B"}],
-                               "project": {"workspace": tempfile.mkdtemp()},
-                               "classification": {"onnx": True, "threads": args.threads}},
-                              "bench.toml")
-        # The export happens on first use, in build_classifier (not timed).
-        onnx_labels = measure(build_classifier(cfg), "ONNX int8", "ONNX int8")
-    if args.baselines:
-        from sentence_transformers import SentenceTransformer
 
+def time_one(method: str, n: int, threads: int, workspace: str) -> int:
+    """Load one method, warm it up, time it on the n reviews; print the seconds as JSON.
+
+    Runs in a process of its own: torch's OpenMP threads keep spinning for a while after a
+    call, so timing several libraries in one process charges one method for another's threads
+    (measured: the ONNX whole stage read 6.8 s after a torch run, 6.0-6.2 s on its own).
+    """
+    import json
+
+    import torch
+
+    torch.set_num_threads(threads)
+    frame = load_reviews(n)
+    texts = frame["data"].tolist()
+    stars = frame["score"].tolist()
+    if method in ("st", "pipeline"):
         from analysis.classify.hub import bundled_encoder
 
         path = str(bundled_encoder().path)
-        st = SentenceTransformer(path, device="cpu")
-        st.encode(texts[:32])
-        _, secs = timed(st.encode, texts)
-        rows["sentence-transformers `encode` (defaults, embeddings only)"] = secs
-        print("st", secs, flush=True)
-        from transformers import pipeline
+        if method == "st":
+            from sentence_transformers import SentenceTransformer
 
-        pipe = pipeline("feature-extraction", model=path, device=-1)
-        pipe(texts[0])
-        _, secs = timed(lambda ts: [pipe(t, truncation=True) for t in ts], texts)
-        rows["transformers `pipeline(\"feature-extraction\")` per review (embeddings only)"] = secs
-        print("pipe", secs, flush=True)
+            model = SentenceTransformer(path, device="cpu")
+            run = model.encode
+        else:
+            from transformers import pipeline
+
+            pipe = pipeline("feature-extraction", model=path, device=-1)
+            run = lambda ts: [pipe(t, truncation=True) for t in ts]  # noqa: E731
+        run(texts[:32])
+        _, secs = timed(run, texts)
+    else:
+        from analysis.classify.pipeline import build_classifier
+
+        # The ONNX export happens here, on first use (not timed).
+        clf = build_classifier(_config(method.startswith("onnx"), threads, workspace))
+        clf.classify(texts[:32])  # warm-up: language models, first batches
+        clf.encoder.clear_cache()
+        if method.endswith("-encoder"):
+            _, secs = timed(clf.encoder.encode, texts)
+        else:
+            _, secs = timed(clf.classify, texts, stars)
+    print(json.dumps({"method": method, "seconds": secs}))
+    return 0
+
+
+def time_in_subprocess(method: str, args: argparse.Namespace, workspace: str) -> float:
+    """Seconds of one timed run of ``method`` in a fresh process (see :func:`time_one`)."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--time-one", method, "--n", str(args.n),
+           "--threads", str(args.threads), "--workspace", workspace]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode:
+        raise RuntimeError(f"timing {method} failed:\n{res.stderr[-2000:]}")
+    return float(json.loads(res.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--memory-reviews", type=int, default=100_000,
+                   help="reviews streamed in the memory run (0: skip it); written to "
+                        "<out>_memory.md")
+    p.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "classify.md")
+    p.add_argument("--memory-only", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--time-one", choices=list(METHODS), help=argparse.SUPPRESS)
+    p.add_argument("--workspace", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.time_one:
+        return time_one(args.time_one, args.n, args.threads, args.workspace)
+    if args.memory_only:
+        return memory_only(args.memory_only, args.threads, args.onnx)
+    frame = load_reviews(args.n)
+    texts = frame["data"].tolist()
+    lines = ["# classify benchmark\n", f"{args.n} minibar-en reviews (random sample, seed 0), "
+             f"{args.threads} threads, `{os.uname().nodename}`, load average at start "
+             f"{os.getloadavg()[0]:.1f}. Run: `python bench/bench_classify.py`.\n",
+             f"Each method is timed in its own process (model loaded and warmed up first, not "
+             f"timed), in {args.rounds} interleaved rounds; median seconds, and the range of "
+             "reviews/s over the rounds.\n",
+             "| method | seconds (median) | reviews/s | range |", "|---|---|---|---|"]
+    workspace = tempfile.mkdtemp()  # one ONNX export, shared by the timing processes
+    methods = [m for m in METHODS if (args.onnx or "onnx" not in m)
+               and (args.baselines or m not in ("st", "pipeline"))]
+    timings: dict[str, list[float]] = {}
+    # Interleaved rounds: this machine's speed drifts by +-15 % over minutes, so each method is
+    # timed once per round and the median is reported (with the range) rather than one run.
+    for rnd in range(args.rounds):
+        for method in methods:
+            if method == "pipeline" and rnd:
+                continue  # the slow, naive baseline (about 35 s a run): one round is enough
+            secs = time_in_subprocess(method, args, workspace)
+            timings.setdefault(METHODS[method], []).append(secs)
+            print(f"round {rnd + 1}: {METHODS[method]}: {secs:.1f}s", flush=True)
+    rows = {k: float(np.median(v)) for k, v in timings.items()}
+
+    # Labels for the accuracy and agreement tables (untimed).
+    import torch
+
+    from analysis.classify.pipeline import build_classifier
+
+    torch.set_num_threads(args.threads)
+    stars = frame["score"].tolist()
+    fp32 = build_classifier(None).classify(texts, stars)
+    onnx_labels = (build_classifier(_config(True, args.threads, workspace)).classify(texts, stars)
+                   if args.onnx else None)
     for name, secs in rows.items():
-        lines.append(f"| {name} | {secs:.1f} | {args.n / secs:.0f} |")
+        runs = timings[name]
+        lines.append(f"| {name} | {secs:.1f} | {args.n / secs:.0f} | "
+                     f"{args.n / max(runs):.0f}-{args.n / min(runs):.0f} |")
     st_key = next((k for k in rows if k.startswith("sentence-transformers")), None)
     if st_key:
         for k in rows:
             if k.startswith("reviewgap"):
-                lines.append(f"\n{k}: **{rows[st_key] / rows[k]:.2f}x** sentence-transformers.")
+                per_round = [a / b for a, b in zip(timings[st_key], timings[k], strict=True)]
+                lines.append(f"\n{k}: **{rows[st_key] / rows[k]:.2f}x** sentence-transformers "
+                             f"(medians; per round {min(per_round):.2f}-{max(per_round):.2f}x).")
     lines += ["\n## Accuracy on these reviews (heads were fitted on minibar: in-sample, "
               "for fp32 vs ONNX comparison only)\n", "| encoder | " + " | ".join(
                   quality(fp32, frame)) + " |", "|---" * (1 + len(quality(fp32, frame))) + "|"]
@@ -226,12 +295,18 @@ def main() -> int:
                "--threads", str(args.threads), "--onnx" if args.onnx else "--no-onnx"]
         res = subprocess.run(cmd, capture_output=True, text=True, check=True)
         mem = json.loads(res.stdout.strip().splitlines()[-1])
-        lines += [f"\n## Memory: {args.memory_reviews:,} generated reviews streamed through file "
-                  f"mode in chunks of 5,000 ({'ONNX int8' if args.onnx else 'fp32'}), separate "
-                  "process\n",
-                  f"Peak RSS after loading the classifier: {mem['start_rss']:.0f} MB.\n",
-                  "| reviews done | peak RSS MB | seconds | reviews/s |", "|---|---|---|---|"]
-        lines += [f"| {n:,} | {m:.0f} | {t:.0f} | {n / t:.0f} |" for n, m, t in mem["checkpoints"]]
+        mem_lines = [
+            f"# classify memory: {args.memory_reviews:,} generated reviews\n",
+            "Streamed through the file mode in chunks of 5,000 "
+            f"({'ONNX int8' if args.onnx else 'fp32'}), in a separate process. Run: "
+            "`python bench/bench_classify.py` (or `--memory-only N` for this part alone).\n",
+            f"Peak RSS after loading the classifier: {mem['start_rss']:.0f} MB.\n",
+            "| reviews done | peak RSS MB | seconds | reviews/s |", "|---|---|---|---|"]
+        mem_lines += [f"| {n:,} | {m:.0f} | {t:.0f} | {n / t:.0f} |"
+                      for n, m, t in mem["checkpoints"]]
+        memory_out = args.out.with_name(args.out.stem + "_memory.md")
+        memory_out.write_text("\n".join(mem_lines) + "\n", "utf-8")
+        print("\n".join(mem_lines))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
