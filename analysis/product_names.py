@@ -55,3 +55,54 @@ def names_product(word: str, name_tokens: Container[str]) -> bool:
     (True, False)
     """
     return any(t in name_tokens for t in tokens(word))
+
+
+PLACEHOLDER = "the app"
+
+
+def name_pattern(names: Mapping[str, Iterable[str]]) -> re.Pattern[str] | None:
+    """A pattern for the products' names as written in text: each key, name and alias whole,
+    and each multi-word name's first word (the brand: "Garmin" of "Garmin Connect").
+
+    Narrower than :func:`product_tokens` on purpose: the later words of a name are often
+    ordinary words ("connect", "health", "notes") that must survive in a sentence.
+    None when there is no name of at least ``MIN_TOKEN_CHARS`` characters.
+    """
+    phrases: set[str] = set()
+    for key, terms in names.items():
+        for term in [key, *terms]:
+            term = " ".join(str(term).split())
+            if len(term) >= MIN_TOKEN_CHARS:
+                phrases.add(term.lower())
+            words = term.split()
+            if len(words) > 1 and len(words[0]) >= MIN_TOKEN_CHARS:
+                phrases.add(words[0].lower())
+    if not phrases:
+        return None
+    alternatives = "|".join(re.escape(p).replace(r"\ ", r"\s+")
+                            for p in sorted(phrases, key=len, reverse=True))
+    # Whole words only (a hyphen joins words: "Quill-based" is not "Quill"); a possessive
+    # ("Garmin's") belongs to the name.
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:['’]s)?(?![\w-])", re.IGNORECASE)
+
+
+def mask_products(text: str, pattern: re.Pattern[str] | None,
+                  placeholder: str = PLACEHOLDER) -> str:
+    """``text`` with the products' names (:func:`name_pattern`) replaced by ``placeholder``,
+    a run of names ("Garmin Connect, Huawei") by one; everything else is kept.
+
+    Theme discovery clusters sentence vectors; with brand names in them, "Quill-Byte keeps
+    crashing" and "Quill-Byte is pricey" sit closer together than two crash reports about
+    different products, so clusters would follow products instead of needs.
+
+    >>> p = name_pattern({"quill": ["Quill-Byte Notes"], "margin": []})
+    >>> mask_products("Quill-Byte Notes crashes, unlike Margin and quill-byte.", p)
+    'the app crashes, unlike the app and the app.'
+    >>> mask_products("my notes do not sync", p)
+    'my notes do not sync'
+    """
+    if pattern is None or not text:
+        return text
+    masked = pattern.sub(placeholder, text)
+    run = re.escape(placeholder)
+    return re.sub(rf"{run}(?:\s+{run})+", placeholder, masked)

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.classify.themes import class_tfidf_words, listing_brand, store_product_names
 from analysis.metrics.themes import display_themes
-from analysis.product_names import product_tokens
+from analysis.product_names import mask_products, name_pattern, product_tokens
 from analysis.store import ReviewStore
 
 BATTERY = ["Jotterly battery drains fast with jotterly", "using Jotterly the battery drain is bad",
@@ -27,6 +27,24 @@ def test_product_names_are_stop_words_for_theme_words() -> None:
     assert "login" in words[1]
     # A cluster made of names only has no words left, not an error.
     assert class_tfidf_words([["Jotterly jotterly"], LOGIN], name_tokens=names)[0] == []
+
+
+def test_mask_products_replaces_names_as_written() -> None:
+    names = name_pattern({"jot": ["Jotterly Notes", "JotPro"], "quill": ["Quill-Byte"],
+                          "garmin_connect": ["Garmin Connect"]})
+    assert mask_products("Jotterly Notes crashes, unlike Quill-Byte.", names) == \
+        "the app crashes, unlike the app."
+    # A multi-word name's first word is the brand; its other words stay ordinary words.
+    assert mask_products("Garmin won't connect, my notes are gone", names) == \
+        "the app won't connect, my notes are gone"
+    assert mask_products("garmin connect and JOTPRO keep crashing", names) == \
+        "the app and the app keep crashing"
+    # Runs of names become one placeholder; possessives belong to the name; spacing is kept.
+    assert mask_products("Jotterly  JotPro's sync  fails!", names) == "the app sync  fails!"
+    # Whole words only.
+    assert mask_products("jotpros and Quill-based pens", names) == "jotpros and Quill-based pens"
+    assert mask_products("", names) == ""
+    assert mask_products("any text", name_pattern({})) == "any text"
 
 
 def test_store_names_are_keys_and_listing_brands(tmp_path) -> None:
@@ -91,7 +109,23 @@ def test_discovered_themes_leave_out_product_names(tiny, tmp_path) -> None:
         assert set(" ".join(ws).split()) <= set(words) | {"jotter", "pro"}
 
     names = {p.key: [p.name, *p.aliases] for p in cfg.products}
+    embedded: list[str] = []
+    real_vectors = clf.sentence_vectors
+
+    def spy(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return real_vectors(texts)
+
+    clf.sentence_vectors = spy  # type: ignore[method-assign]
     themes = discover_themes(store, clf, product_names=names)  # the config's names and aliases
+    clf.sentence_vectors = real_vectors  # type: ignore[method-assign]
+    # Clustered on masked sentences; the themes quote them as written.
+    assert embedded
+    assert not [t for t in embedded if "jotter" in t.lower()]
+    # "jotter jotterly" (alias brand word, then the name) is one run; "pro" alone is a word.
+    assert {t.split()[0] for t in embedded} == {"the", "pro"}
+    assert all(t.endswith(" the app.") and "the app the app" not in t for t in embedded)
+    assert all("jotterly" in ex for t in themes for ex in t["examples"])
     for t in themes:
         assert t["words"]
         assert set(" ".join(t["words"]).split()) <= set(words)

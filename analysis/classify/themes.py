@@ -13,7 +13,10 @@ Product names are stop words for the labels: a word or phrase that contains a to
 product's key, name or alias (the rule of ``analysis/product_names.py``) is never one of a
 theme's words, so "been using Jotterly for years" does not make "jotterly" a theme's word. The
 names come from the caller (``product_names``: key -> name and aliases, as in the config) or, by
-default, from the store: each product's key and the brand part of its store listing name.
+default, from the store: each product's key and the brand part of its store listing name. The
+names as written (whole names, aliases, keys, a multi-word name's first word) are also masked
+("the app") in the sentences whose vectors are clustered, so that two products' crash reports
+fall in one theme rather than each product's sentences in its own.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analysis.classify.sentences import split_sentences
-from analysis.product_names import names_product, product_tokens
+from analysis.product_names import mask_products, name_pattern, names_product, product_tokens
 
 if TYPE_CHECKING:
     from analysis.classify.pipeline import ReviewClassifier
@@ -144,13 +147,18 @@ def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int 
         cands = sorted(cands, key=lambda c: _sample_key(c[0], c[1]))[:max_sentences]
         log.info("themes: clustering a sample of %d unmatched sentences", max_sentences)
     texts = [c[2] for c in cands]
-    vecs = clf.sentence_vectors(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-    labels, sim = cluster_sentences(vecs, min_size=min_size, max_themes=max_themes)
-    clusters = sorted({int(c) for c in labels if c >= 0}, key=lambda c: -(labels == c).sum())
     if product_names is None:
         product_names = store_product_names(store)
+    name_tokens = product_tokens(product_names)
+    # Clustered with the products' names masked, so that clusters follow what is said, not
+    # which product it is said about; the themes keep the sentences as written.
+    names = name_pattern(product_names)
+    vecs = (clf.sentence_vectors([mask_products(t, names) for t in texts]) if texts
+            else np.zeros((0, 1), dtype=np.float32))
+    labels, sim = cluster_sentences(vecs, min_size=min_size, max_themes=max_themes)
+    clusters = sorted({int(c) for c in labels if c >= 0}, key=lambda c: -(labels == c).sum())
     words = class_tfidf_words([[texts[i] for i in np.flatnonzero(labels == c)]
-                               for c in clusters], name_tokens=product_tokens(product_names))
+                               for c in clusters], name_tokens=name_tokens)
     themes: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     member_idx = np.flatnonzero(labels >= 0)
