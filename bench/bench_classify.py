@@ -108,15 +108,11 @@ def memory_only(n: int, threads: int, onnx: bool) -> int:
 
     from analysis.classify.pipeline import build_classifier
     from analysis.commands.classify import classify_file
-    from analysis.config import validate_config
 
     frame = load_reviews(2000)
     tmp = Path(tempfile.mkdtemp())
     generate_csv(frame, n, tmp / "in.csv")
-    cfg = validate_config({"products": [{"key": "b", "name": "B"}],
-                           "project": {"workspace": str(tmp / "ws")},
-                           "classification": {"onnx": onnx, "threads": threads}}, "bench.toml")
-    clf = build_classifier(cfg)
+    clf = build_classifier(_config(onnx, threads, str(tmp / "ws")))
     clf.classify(["warm up the language detector and the encoder"])
     start = rss_mb()
     t = time.perf_counter()
@@ -198,17 +194,30 @@ def time_one(method: str, n: int, threads: int, workspace: str) -> int:
     return 0
 
 
-def time_in_subprocess(method: str, args: argparse.Namespace, workspace: str) -> float:
-    """Seconds of one timed run of ``method`` in a fresh process (see :func:`time_one`)."""
+def run_worker(flags: list[str], what: str) -> dict:  # type: ignore[type-arg]
+    """Run this script in a fresh process with ``flags``; returns the JSON of its last line."""
     import json
     import subprocess
 
-    cmd = [sys.executable, __file__, "--time-one", method, "--n", str(args.n),
-           "--threads", str(args.threads), "--workspace", workspace]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    res = subprocess.run([sys.executable, __file__, *flags], capture_output=True, text=True,
+                         check=False)
     if res.returncode:
-        raise RuntimeError(f"timing {method} failed:\n{res.stderr[-2000:]}")
-    return float(json.loads(res.stdout.strip().splitlines()[-1])["seconds"])
+        raise RuntimeError(f"{what} failed:\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def time_in_subprocess(method: str, args: argparse.Namespace, workspace: str) -> float:
+    """Seconds of one timed run of ``method`` in a fresh process (see :func:`time_one`)."""
+    return float(run_worker(["--time-one", method, "--n", str(args.n), "--threads",
+                             str(args.threads), "--workspace", workspace],
+                            f"timing {method}")["seconds"])
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    """Write a results file and echo it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    print("\n".join(lines))
 
 
 def main() -> int:
@@ -288,13 +297,9 @@ def main() -> int:
             f"{k} {v:.3f}" for k, v in agree.items()))
     if args.memory_reviews:
         # A fresh process holding only our classifier, so peak RSS is the stage's own.
-        import json
-        import subprocess
-
-        cmd = [sys.executable, __file__, "--memory-only", str(args.memory_reviews),
-               "--threads", str(args.threads), "--onnx" if args.onnx else "--no-onnx"]
-        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        mem = json.loads(res.stdout.strip().splitlines()[-1])
+        mem = run_worker(["--memory-only", str(args.memory_reviews), "--threads",
+                          str(args.threads), "--onnx" if args.onnx else "--no-onnx"],
+                         "memory run")
         mem_lines = [
             f"# classify memory: {args.memory_reviews:,} generated reviews\n",
             "Streamed through the file mode in chunks of 5,000 "
@@ -304,12 +309,8 @@ def main() -> int:
             "| reviews done | peak RSS MB | seconds | reviews/s |", "|---|---|---|---|"]
         mem_lines += [f"| {n:,} | {m:.0f} | {t:.0f} | {n / t:.0f} |"
                       for n, m, t in mem["checkpoints"]]
-        memory_out = args.out.with_name(args.out.stem + "_memory.md")
-        memory_out.write_text("\n".join(mem_lines) + "\n", "utf-8")
-        print("\n".join(mem_lines))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n", "utf-8")
-    print("\n".join(lines))
+        write_results(args.out.with_name(args.out.stem + "_memory.md"), mem_lines)
+    write_results(args.out, lines)
     return 0
 
 
