@@ -71,12 +71,12 @@ def name_pattern(names: Mapping[str, Iterable[str]]) -> re.Pattern[str] | None:
     phrases: set[str] = set()
     for key, terms in names.items():
         for term in [key, *terms]:
-            term = " ".join(str(term).split())
-            if len(term) >= MIN_TOKEN_CHARS:
-                phrases.add(term.lower())
-            words = term.split()
+            words = str(term).lower().split()
+            phrase = " ".join(words)
+            if len(phrase) >= MIN_TOKEN_CHARS:
+                phrases.add(phrase)
             if len(words) > 1 and len(words[0]) >= MIN_TOKEN_CHARS:
-                phrases.add(words[0].lower())
+                phrases.add(words[0])
     if not phrases:
         return None
     alternatives = "|".join(re.escape(p).replace(r"\ ", r"\s+")
@@ -89,7 +89,7 @@ def name_pattern(names: Mapping[str, Iterable[str]]) -> re.Pattern[str] | None:
 def mask_products(text: str, pattern: re.Pattern[str] | None,
                   placeholder: str = PLACEHOLDER) -> str:
     """``text`` with the products' names (:func:`name_pattern`) replaced by ``placeholder``,
-    a run of names ("Garmin Connect, Huawei") by one; everything else is kept.
+    names separated only by spaces ("Jotterly JotPro") by one; everything else is kept.
 
     Theme discovery clusters sentence vectors; with brand names in them, "Quill-Byte keeps
     crashing" and "Quill-Byte is pricey" sit closer together than two crash reports about
