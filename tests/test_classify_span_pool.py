@@ -127,6 +127,27 @@ def test_long_review_is_chunked_and_every_sentence_pooled(tiny_encoder) -> None:
     assert not np.allclose(rev, truncated, atol=1e-3)
 
 
+def test_batches_pad_on_the_right_whatever_the_tokenizer_says(tiny_encoder) -> None:
+    texts = ["the app is great. it crashes", "why slow", "please add sync! love it", "ok"]
+    sents = [split_sentences(t) for t in texts]
+    want = tiny_encoder.encode_reviews(texts, sents)
+    batches = list(tiny_encoder.padded_batches([[5, 6, 7], [8], [9, 10]]))
+    idx, ids, mask = batches[0]
+    assert idx.tolist() == [1, 2, 0]  # shortest first
+    assert mask.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    assert ids[0, 0] == 8
+    assert ids[0, 1] == tiny_encoder.tokenizer.pad_token_id
+    side = tiny_encoder.tokenizer.padding_side
+    tiny_encoder.tokenizer.padding_side = "left"  # a model that pads left (some decoders do)
+    try:
+        tiny_encoder.clear_cache()
+        got = tiny_encoder.encode_reviews(texts, sents)
+    finally:
+        tiny_encoder.tokenizer.padding_side = side
+    assert np.allclose(got[0], want[0], atol=1e-6)
+    assert np.allclose(got[1], want[1], atol=1e-6)
+
+
 def test_unplaced_sentence_falls_back_to_the_review_and_is_counted(tiny_encoder) -> None:
     before = tiny_encoder.span_fallbacks
     rev, sent = tiny_encoder.encode_reviews(["great app"], [["great app", "not in the text"]])

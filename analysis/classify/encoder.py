@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -204,16 +204,33 @@ class BaseEncoder:
         except ValueError as exc:
             raise ModelLoadError(f"classification.encoder: {self.ref.id!r}: {exc}") from None
 
-    def _run_sorted(self, ids: list[list[int]]):  # type: ignore[no-untyped-def]
-        """Yield (indices, hidden states, attention mask) per length-sorted padded batch."""
-        order = np.argsort([len(x) for x in ids], kind="stable")
+    def padded_batches(self, ids: list[list[int]]
+                       ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Length-sorted batches of token id lists: (indices into ``ids``, input ids, mask).
+
+        Always padded on the right, whatever side the tokenizer is set to pad: the pooling reads
+        the first ``mask.sum()`` positions of each row.
+        """
+        lengths = np.array([len(x) for x in ids])
+        order = np.argsort(lengths, kind="stable")
+        pad_id = self.tokenizer.pad_token_id or 0
         for start in range(0, len(ids), self.batch_size):
             idx = order[start : start + self.batch_size]
-            batch = self.tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="np")
-            hidden = self._hidden(batch["input_ids"], batch["attention_mask"])
+            input_ids = np.full((len(idx), int(lengths[idx].max())), pad_id, dtype=np.int64)
+            mask = np.zeros_like(input_ids)
+            for row, i in enumerate(idx):
+                input_ids[row, : lengths[i]] = ids[i]
+                mask[row, : lengths[i]] = 1
+            yield idx, input_ids, mask
+
+    def _run_sorted(self, ids: list[list[int]]
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield (indices, hidden states, attention mask) per length-sorted padded batch."""
+        for idx, input_ids, mask in self.padded_batches(ids):
+            hidden = self._hidden(input_ids, mask)
             if not self.dim:
                 self.dim = int(hidden.shape[-1])
-            yield idx, hidden, batch["attention_mask"]
+            yield idx, hidden, mask
 
     def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """Token vectors (batch, positions, dim) of a padded batch."""
