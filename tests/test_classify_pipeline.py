@@ -93,6 +93,28 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert again.model_version == tiny_clf.model_version
     assert tiny_clf.model_version.startswith("encoder@")
     assert f"needs-{tiny_clf.taxonomy.digest}" in tiny_clf.model_version
+    # Labels from before the question rule are not mixed with labels made with it.
+    assert "question" in tiny_clf.heads.heads["input_types"].labels
+    assert tiny_clf.model_version.endswith("/q-rule1")
+
+
+def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:
+    import numpy as np
+
+    from analysis.classify.pipeline import ReviewLabels, _mark_questions
+
+    texts = ["Nice app, but can I export?", "Nice app, but can I export?",
+             "Nice app, but can I export?", "Nice app."]
+    labels = [ReviewLabels("ok", "en"), ReviewLabels("ok", "und"), ReviewLabels("ok", "fr"),
+              ReviewLabels("ok", "en")]
+    flat = ["Nice app, but can I export?"] * 3 + ["Nice app."]
+    yes_rev = np.zeros((4, 2), dtype=bool)
+    yes_sen = np.zeros((4, 2), dtype=bool)
+    yes_sen[3, 1] = True  # the head's own yes stays
+    _mark_questions(yes_rev, yes_sen, 1, labels, texts, flat, np.arange(5))
+    assert yes_rev[:, 1].tolist() == [True, True, False, False]
+    assert yes_sen[:, 1].tolist() == [True, True, False, True]
+    assert not yes_rev[:, 0].any()
 
 
 def test_languages_option_lets_other_languages_through(tiny_config) -> None:

@@ -76,26 +76,47 @@ def test_shipped_heads_label_reviews_of_other_apps(figures: dict[str, float],
     assert figures[metric] >= BARS[metric], figures
 
 
-QUESTIONS = Path(__file__).resolve().parent / "data" / "written_questions.csv"
-QUESTION_BAR = 0.75
-"""Measured 2026-11-24 with the shipped heads: question F1 0.842 (precision 0.89, recall 0.80)."""
+
+QUESTION_SETS = {
+    # file: (bar, measured F1 with the shipped heads + the question rule, 2026-11-24)
+    "written_questions.csv": (0.88, 0.938),
+    "written_questions_holdout.csv": (0.88, 0.974),
+}
 
 
-def test_shipped_heads_find_questions_in_reviews_of_other_apps() -> None:
-    """60 reviews written for this test (30 questions, 30 not), never trained on: questions
-    with and without a question mark, asked after praise or a complaint; non-questions include
-    rhetorical ones ("Why would anyone pay for this?!") and statements about asking support.
-    The ``question`` head learned only from a weak rule (a sentence that opens like a question
-    and ends in "?"), so this is its only measure against real labels."""
+@pytest.mark.parametrize("name", list(QUESTION_SETS))
+def test_questions_in_reviews_of_other_apps_are_found(name: str) -> None:
+    """Reviews written for this test, never trained on, half of them questions: with and
+    without a question mark, asked after praise or a complaint; the others include rhetorical
+    questions and statements about asking support.
+
+    ``written_questions.csv`` (60) shaped the rule in :mod:`analysis.classify.questions`;
+    ``written_questions_holdout.csv`` (40) was written before the rule was run on it. On the
+    hold-out set the learned head alone scores F1 0.71 (recall 0.55), so this bar also fails if
+    the pipeline stops applying the rule.
+    """
     from sklearn.metrics import f1_score
 
     from analysis.classify.fit_defaults import EXAMPLES
     from analysis.classify.pipeline import build_classifier
 
-    rows = pd.read_csv(QUESTIONS)
+    rows = pd.read_csv(DATA.with_name(name))
     assert rows["text"].is_unique
-    assert rows["question"].sum() == 30
+    assert rows["question"].sum() == len(rows) // 2
     assert not set(pd.read_csv(EXAMPLES)["text"]) & set(rows["text"])
     out = build_classifier(None).classify(rows["text"].tolist())
     got = np.array([o.question for o in out], dtype=bool)
-    assert f1_score(rows["question"].astype(bool), got) >= QUESTION_BAR
+    assert f1_score(rows["question"].astype(bool), got) >= QUESTION_SETS[name][0]
+
+
+def test_question_rule_reads_english_wording() -> None:
+    from analysis.classify.questions import asks_question
+
+    assert asks_question("Nice app, but where can I find my receipts?")
+    assert asks_question("Great. Quick question, can I share a list?")
+    assert asks_question("I would like to know if there is a family plan.")
+    assert not asks_question("Seriously? Three crashes in ten minutes.")
+    assert not asks_question("What a waste of money!")
+    assert not asks_question("The question tab is empty.")
+    assert not asks_question("Pourquoi l'application plante ?")
+    assert not asks_question("")

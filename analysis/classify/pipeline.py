@@ -130,6 +130,8 @@ class ReviewClassifier:
         parts = [self.encoder.id + ("+onnx-int8" if self.onnx else ""),
                  f"heads-{self.heads.digest}", f"needs-{self.taxonomy.digest}",
                  f"t{self.need_threshold:g}"]
+        if "question" in self.heads.heads["input_types"].labels:
+            parts.append(QUESTION_RULE_VERSION)
         if self.sentiment_model is not None:
             parts.append(f"sentiment={self.sentiment_model.id}")
         if self.needs_model is not None:
@@ -198,6 +200,9 @@ class ReviewClassifier:
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
+        if "question" in it_head.labels:
+            _mark_questions(yes_rev, yes_sen, it_head.labels.index("question"), labels, full,
+                            flat, offsets)
         need_sen = self._needs(sent_vecs, flat)
         ids = self.taxonomy.ids
         for i, lab in enumerate(labels):
@@ -244,6 +249,11 @@ class ReviewClassifier:
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
         yes = head.decide(probs)
+        if "question" in head.labels and "en" in self.languages:
+            # Language unknown here: sentences of reviews this classifier labelled (themes).
+            from analysis.classify.questions import asks_question
+
+            yes[:, head.labels.index("question")] |= [asks_question(t) for t in texts]
         return [(s, sc, _input_type(head.labels, p, y))
                 for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
 
@@ -258,6 +268,28 @@ def _join(title: str | None, text: str | None) -> str:
         sep = "" if title.strip()[-1:] in ".!?" else "."
         return f"{title.strip()}{sep} {text}".strip()
     return text
+
+
+QUESTION_RULE_VERSION = "q-rule1"
+"""Part of ``model_version``: labels made before the question rule are labelled again."""
+QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
+"""Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
+
+
+def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, q: int,
+                    labels: Sequence[ReviewLabels], full: Sequence[str], flat: Sequence[str],
+                    offsets: np.ndarray) -> None:
+    """Also say yes to ``question`` (column ``q``) for reviews and sentences that plainly ask
+    one (in place): the head misses questions asked after a first clause (see
+    :mod:`analysis.classify.questions`)."""
+    from analysis.classify.questions import asks_question
+
+    for i, lab in enumerate(labels):
+        if lab.language not in QUESTION_RULE_LANGUAGES:
+            continue
+        yes_rev[i, q] |= asks_question(full[i])
+        for k in range(int(offsets[i]), int(offsets[i + 1])):
+            yes_sen[k, q] |= asks_question(flat[k])
 
 
 def _input_type(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> str:
