@@ -120,6 +120,6 @@ def test_question_rule_reads_english_wording() -> None:
     assert not asks_question("The question tab is empty.")
     assert not asks_question("Pourquoi l'application plante ?")
     assert asks_question("Please tell me how to reset it")
-    assert not asks_question("It tells me how many steps I took.")  # a statement
+    assert not asks_question("They never tell me how long it takes.")  # a statement
     assert not asks_question("Can't they fix that?")  # a complaint, not a question
     assert not asks_question("")
