@@ -111,7 +111,7 @@ def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:
     yes_rev = np.zeros((4, 2), dtype=bool)
     yes_sen = np.zeros((4, 2), dtype=bool)
     yes_sen[3, 1] = True  # the head's own yes stays
-    _mark_questions(yes_rev, yes_sen, 1, labels, texts, flat, np.arange(5))
+    _mark_questions(yes_rev, yes_sen, ("praise", "question"), labels, texts, flat, np.arange(5))
     assert yes_rev[:, 1].tolist() == [True, True, False, False]
     assert yes_sen[:, 1].tolist() == [True, True, False, True]
     assert not yes_rev[:, 0].any()

@@ -23,6 +23,7 @@ import numpy as np
 from analysis.classify.features import encode_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
+from analysis.classify.questions import asks_question
 from analysis.classify.sentences import split_sentences
 from analysis.classify.taxonomy import Taxonomy
 
@@ -200,9 +201,7 @@ class ReviewClassifier:
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
-        if "question" in it_head.labels:
-            _mark_questions(yes_rev, yes_sen, it_head.labels.index("question"), labels, full,
-                            flat, offsets)
+        _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
         need_sen = self._needs(sent_vecs, flat)
         ids = self.taxonomy.ids
         for i, lab in enumerate(labels):
@@ -249,11 +248,8 @@ class ReviewClassifier:
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
         yes = head.decide(probs)
-        if "question" in head.labels and "en" in self.languages:
-            # Language unknown here: sentences of reviews this classifier labelled (themes).
-            from analysis.classify.questions import asks_question
-
-            yes[:, head.labels.index("question")] |= [asks_question(t) for t in texts]
+        # Language unknown here: sentences of reviews this classifier labelled (themes).
+        _or_question_rule(yes, head.labels, texts, ["en" in self.languages] * len(texts))
         return [(s, sc, _input_type(head.labels, p, y))
                 for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
 
@@ -276,20 +272,28 @@ QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
 """Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
 
 
-def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, q: int,
+def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, head_labels: Sequence[str],
                     labels: Sequence[ReviewLabels], full: Sequence[str], flat: Sequence[str],
                     offsets: np.ndarray) -> None:
-    """Also say yes to ``question`` (column ``q``) for reviews and sentences that plainly ask
-    one (in place): the head misses questions asked after a first clause (see
-    :mod:`analysis.classify.questions`)."""
-    from analysis.classify.questions import asks_question
+    """Also say yes to ``question`` for the reviews (``full``) and their sentences (``flat``,
+    review ``i`` owning ``offsets[i]:offsets[i + 1]``) that plainly ask one, in place: the
+    head misses questions asked after a first clause (see :mod:`analysis.classify.questions`).
+    Only reviews in :data:`QUESTION_RULE_LANGUAGES`, and their sentences, are read."""
+    read = np.array([lab.language in QUESTION_RULE_LANGUAGES for lab in labels], dtype=bool)
+    _or_question_rule(yes_rev, head_labels, full, read)
+    _or_question_rule(yes_sen, head_labels, flat, np.repeat(read, np.diff(offsets)))
 
-    for i, lab in enumerate(labels):
-        if lab.language not in QUESTION_RULE_LANGUAGES:
-            continue
-        yes_rev[i, q] |= asks_question(full[i])
-        for k in range(int(offsets[i]), int(offsets[i + 1])):
-            yes_sen[k, q] |= asks_question(flat[k])
+
+def _or_question_rule(yes: np.ndarray, head_labels: Sequence[str], texts: Sequence[str],
+                      read: Sequence[bool]) -> None:
+    """Set the ``question`` column of ``yes`` (one row per text) where ``read`` and
+    :func:`~analysis.classify.questions.asks_question`; heads without it are left alone."""
+    if "question" not in head_labels:
+        return
+    q = list(head_labels).index("question")
+    for row, (text, ok) in enumerate(zip(texts, read, strict=True)):
+        if ok and asks_question(text):
+            yes[row, q] = True
 
 
 def _input_type(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> str:
