@@ -31,13 +31,26 @@ BARS = {"problem_report_f1": 0.90, "feature_request_f1": 0.85, "praise_accuracy"
 
 
 @pytest.fixture(scope="module")
-def figures() -> dict[str, float]:
-    from sklearn.metrics import f1_score
-
+def classifier():  # type: ignore[no-untyped-def]
+    """The shipped default classifier, loaded once for this module."""
     from analysis.classify.pipeline import build_classifier
 
+    return build_classifier(None)
+
+
+def not_trained_on(texts: pd.Series) -> bool:
+    """None of ``texts`` is one of the heads' example sentences (held out from training)."""
+    from analysis.classify.fit_defaults import EXAMPLES
+
+    return not set(pd.read_csv(EXAMPLES)["text"]) & set(texts)
+
+
+@pytest.fixture(scope="module")
+def figures(classifier) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from sklearn.metrics import f1_score
+
     rows = pd.read_csv(DATA)
-    out = build_classifier(None).classify(rows["text"].tolist())
+    out = classifier.classify(rows["text"].tolist())
     assert [o.status for o in out] == ["ok"] * len(rows)
 
     def got(label: str) -> np.ndarray:
@@ -64,17 +77,13 @@ def test_written_reviews_cover_every_form_and_label() -> None:
     for label in ("problem_report", "feature_request", "praise"):
         assert 10 < rows[label].sum() < len(rows) - 10, label
     assert set(rows["sentiment"]) == {"positive", "neutral", "negative"}
-    from analysis.classify.fit_defaults import EXAMPLES
-
-    trained_on = set(pd.read_csv(EXAMPLES)["text"])
-    assert not trained_on & set(rows["text"])  # held out from the heads' example sentences
+    assert not_trained_on(rows["text"])
 
 
 @pytest.mark.parametrize("metric", list(BARS))
 def test_shipped_heads_label_reviews_of_other_apps(figures: dict[str, float],
                                                   metric: str) -> None:
     assert figures[metric] >= BARS[metric], figures
-
 
 
 QUESTION_SETS = {
@@ -85,7 +94,8 @@ QUESTION_SETS = {
 
 
 @pytest.mark.parametrize("name", list(QUESTION_SETS))
-def test_questions_in_reviews_of_other_apps_are_found(name: str) -> None:
+def test_questions_in_reviews_of_other_apps_are_found(
+        classifier, name: str) -> None:  # type: ignore[no-untyped-def]
     """Reviews written for this test, never trained on, half of them questions: with and
     without a question mark, asked after praise or a complaint; the others include rhetorical
     questions and statements about asking support.
@@ -97,14 +107,11 @@ def test_questions_in_reviews_of_other_apps_are_found(name: str) -> None:
     """
     from sklearn.metrics import f1_score
 
-    from analysis.classify.fit_defaults import EXAMPLES
-    from analysis.classify.pipeline import build_classifier
-
     rows = pd.read_csv(DATA.with_name(name))
     assert rows["text"].is_unique
     assert rows["question"].sum() == len(rows) // 2
-    assert not set(pd.read_csv(EXAMPLES)["text"]) & set(rows["text"])
-    out = build_classifier(None).classify(rows["text"].tolist())
+    assert not_trained_on(rows["text"])
+    out = classifier.classify(rows["text"].tolist())
     got = np.array([o.question for o in out], dtype=bool)
     assert f1_score(rows["question"].astype(bool), got) >= QUESTION_SETS[name][0]
 
