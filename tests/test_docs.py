@@ -55,3 +55,23 @@ def test_every_config_key_is_in_the_readme() -> None:
             continue
         pattern = re.escape(key) if section else rf"\b{re.escape(leaf)}\b"
         assert re.search(pattern, README), f"config key {key} is not documented in the README"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_readme_links_reach_its_headings_and_the_required_sections_exist() -> None:
+    """A README edit once dropped the demo, report and scheduling sections while the contents
+    still linked to them: every ``(#anchor)`` must name a heading, and the sections the brief
+    asks for (real products, config, CLI, scheduling, costs) must be there."""
+    headings = re.findall(r"^#{2,4} (.+)$", README, flags=re.M)
+    anchors = {_anchor(h) for h in headings}
+    links = set(re.findall(r"\]\(#([\w\-]+)\)", README))
+    assert len(links) >= 10
+    assert sorted(links - anchors) == []
+    for required in ("point-it-at-real-products", "configuration-reference", "cli-reference",
+                     "scheduling-the-monthly-run", "what-it-costs-in-time-and-memory",
+                     "the-demo", "the-report"):
+        assert required in anchors, required
