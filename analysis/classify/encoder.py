@@ -65,6 +65,13 @@ def _rows(v: np.ndarray) -> int:
     return int(v.shape[0]) if v.ndim > 1 else 1
 
 
+def max_tokens(tokenizer: Any) -> int:
+    """Positions per sequence for ``tokenizer``'s model: MAX_TOKENS, or its own smaller
+    ``model_max_length`` (inference and fine-tuning both cut chunks to this)."""
+    limit = getattr(tokenizer, "model_max_length", None) or MAX_TOKENS
+    return int(min(MAX_TOKENS, limit))
+
+
 def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
     """Special token ids ``tokenizer`` puts before and after a text ([CLS] / [SEP], or e5's
     ``<s> query:`` / ``</s>``), found by tokenising one word with and without them.
@@ -111,8 +118,7 @@ class BaseEncoder:
     @property
     def max_tokens(self) -> int:
         """Positions per sequence: MAX_TOKENS, or less when the tokenizer says so."""
-        limit = getattr(self.tokenizer, "model_max_length", None) or MAX_TOKENS
-        return int(min(MAX_TOKENS, limit))
+        return max_tokens(self.tokenizer)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; the result has one unit-length row per input, in input order."""

@@ -14,6 +14,7 @@ scale (a cosine classifier), so they work unchanged on the embeddings the pipeli
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -22,11 +23,13 @@ from typing import Any
 import numpy as np
 
 from analysis.classify.adapter import attach_lora, lora_arrays
-from analysis.classify.encoder import MAX_TOKENS, special_affixes
+from analysis.classify.encoder import max_tokens, special_affixes
 from analysis.classify.features import N_STAR_COLUMNS
 from analysis.classify.heads import SENTIMENT_LABELS, LinearHead
 from analysis.classify.hub import ModelRef, set_offline_env
 from analysis.classify.span_pool import sentence_spans, token_owners
+
+log = logging.getLogger(__name__)
 
 SCALE = 20.0
 """Logit scale on unit-length embeddings (cosine-classifier style)."""
@@ -36,11 +39,21 @@ FIRST_LAYER = 2
 
 class LowerCache:
     """Outputs of the frozen lower layers for a list of texts (computed once), with the
-    sentence each token belongs to (for the sentence max-pool the heads read)."""
+    sentence each token belongs to (for the sentence max-pool the heads read).
+
+    Args:
+        ref: the encoder (transformers folder).
+        texts: review texts; ``sentences``: each text's sentences (default: the whole text).
+        first_layer: layers below it are frozen and cached; the adapter trains the rest.
+        max_length: positions per text (default: the inference limit,
+            :func:`~analysis.classify.encoder.max_tokens`). Longer texts keep their first
+            tokens (inference reads them in chunks); ``n_cut`` counts them.
+        threads, batch_size: torch threads and texts per forward pass.
+    """
 
     def __init__(self, ref: ModelRef, texts: Sequence[str],
                  sentences: Sequence[Sequence[str]] | None = None, *,
-                 first_layer: int = FIRST_LAYER, max_length: int = MAX_TOKENS, threads: int = 0,
+                 first_layer: int = FIRST_LAYER, max_length: int | None = None, threads: int = 0,
                  batch_size: int = 32) -> None:
         set_offline_env()
         import torch
@@ -55,10 +68,17 @@ class LowerCache:
         enc = tok(list(texts), add_special_tokens=False, return_offsets_mapping=True)
         # The same special tokens the inference encoder wraps each chunk in.
         prefix, suffix = special_affixes(tok)
-        keep = max_length - len(prefix) - len(suffix)
+        # Positions as at inference (the model's own limit when it is under MAX_TOKENS).
+        keep = (max_length or max_tokens(tok)) - len(prefix) - len(suffix)
         ids: list[list[int]] = []
         self.owners: list[Any] = []
         self.n_sents = [len(x) for x in sentences]
+        # Inference reads a long review in chunks; training keeps only its first ``keep`` tokens
+        # (simpler batching). Say how many texts that cuts (minibar-en: 2 of 6,000).
+        self.n_cut = sum(len(c) > keep for c in enc["input_ids"])
+        if self.n_cut:
+            log.info("fine-tuning reads the first %d tokens of %d text(s) longer than that",
+                     keep, self.n_cut)
         for text, sents, content, offs in zip(texts, sentences, enc["input_ids"],
                                               enc["offset_mapping"], strict=True):
             owner = token_owners(offs[:keep], sentence_spans(text, sents))

@@ -34,24 +34,26 @@ def _tokenizer(folder: Path):  # type: ignore[no-untyped-def]
     return fast, len(vocab)
 
 
-def _config(vocab_size: int, id2label: dict[int, str] | None = None):  # type: ignore[no-untyped-def]
+def _config(vocab_size: int, id2label: dict[int, str] | None = None,  # type: ignore[no-untyped-def]
+            layers: int = 1):
     from transformers import BertConfig
 
     kwargs = {"id2label": id2label, "label2id": {v: k for k, v in id2label.items()}} \
         if id2label else {}
-    return BertConfig(vocab_size=vocab_size, hidden_size=16, num_hidden_layers=1,
+    return BertConfig(vocab_size=vocab_size, hidden_size=16, num_hidden_layers=layers,
                       num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
                       **kwargs)
 
 
-def build_tiny_encoder(folder: Path) -> Path:
-    """A 1-layer BERT encoder folder (AutoModel)."""
+def build_tiny_encoder(folder: Path, layers: int = 1) -> Path:
+    """A BERT encoder folder (AutoModel) with ``layers`` layers (fine-tuning tests adapt the
+    upper one of two)."""
     import torch
     from transformers import BertModel
 
     torch.manual_seed(0)
     _, n = _tokenizer(folder)
-    BertModel(_config(n)).save_pretrained(folder)
+    BertModel(_config(n, layers=layers)).save_pretrained(folder)
     return folder
 
 

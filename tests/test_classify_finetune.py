@@ -1,0 +1,88 @@
+"""Fine-tuning the adapter and heads (analysis/classify/finetune.py), on a tiny 2-layer encoder
+built in a fixture: what training computes is what inference computes, and the heads learn.
+
+``fit_defaults`` runs this code for about 40 minutes on the real model (by hand, not in tests);
+here it runs in seconds, so a change that made training features differ from the features the
+pipeline hands the shipped heads (train/serve skew) fails a test instead of a refit.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.classify.sentences import split_sentences
+
+pytest.importorskip("transformers")
+
+# Toy reviews from the tiny vocabulary: complaints (problem reports, negative) and praise.
+COMPLAINTS = ["the app crashes", "it is slow", "very bad app", "the login crashes",
+              "sync is very slow", "it crashes . the price is bad", "bad sync", "slow login"]
+PRAISE = ["love the app", "great app", "it is very good", "love it . great sync",
+          "the price is good", "good app", "great login", "very good sync"]
+
+
+@pytest.fixture(scope="module")
+def tiny_ref(tmp_path_factory: pytest.TempPathFactory):
+    from analysis.classify.hub import ModelRef
+    from tests.support.tiny_models import build_tiny_encoder
+
+    folder = build_tiny_encoder(tmp_path_factory.mktemp("tiny2") / "enc", layers=2)
+    return ModelRef(Path(folder), "tiny-2-layers")
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_ref):
+    from analysis.classify.finetune import LowerCache, finetune
+
+    texts = COMPLAINTS + PRAISE
+    sentences = [split_sentences(t) for t in texts]
+    cache = LowerCache(tiny_ref, texts, sentences, first_layer=1, threads=1, batch_size=4)
+    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
+    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
+    adapter, heads, model = finetune(cache, range(len(texts)), {"problem_report": y},
+                                     sentiment, epochs=40, lr=2e-2, batch_size=8)
+    return texts, sentences, cache, adapter, heads, model, y, sentiment
+
+
+def test_training_features_equal_the_inference_features(tiny_ref, trained) -> None:
+    """The features the heads were trained on (cached lower layers + adapted upper layer) are the
+    features the pipeline's encoder computes with the saved adapter merged in."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.features import encode_features
+
+    texts, sentences, cache, adapter, _, model, _, _ = trained
+    assert adapter
+    assert all(k.startswith("encoder.layer.1.") for k in adapter), sorted(adapter)  # upper only
+    got = cache.embed(model, list(range(len(texts))))
+    encoder = TransformerEncoder(tiny_ref, threads=1, batch_size=4, adapter=adapter)
+    want, _ = encode_features(encoder, texts, sentences)
+    assert got.shape == want.shape == (len(texts), 2 * encoder.dim)
+    assert np.allclose(got, want, atol=1e-4), np.abs(got - want).max()
+    # And the adapter changed the model: without it the features differ.
+    plain, _ = encode_features(TransformerEncoder(tiny_ref, threads=1, batch_size=4),
+                               texts, sentences)
+    assert not np.allclose(plain, want, atol=1e-3)
+
+
+def test_heads_learn_the_training_labels(trained) -> None:
+    texts, _, cache, _, heads, model, y, sentiment = trained
+    x = cache.embed(model, list(range(len(texts))))
+    it = heads["input_types"]
+    assert it.labels == ("problem_report",)
+    assert (it.decide(it.predict_proba(x))[:, 0] == y.astype(bool)).all()
+    assert (heads["sentiment"].predict_proba(x).argmax(1) == sentiment).all()
+
+
+def test_texts_longer_than_the_model_are_counted_when_cut(tiny_ref, caplog) -> None:
+    from analysis.classify.finetune import LowerCache
+
+    long = " ".join(["the app is very slow"] * 20)  # 100 tokens; the tiny model takes 64
+    with caplog.at_level(logging.INFO, logger="analysis.classify.finetune"):
+        cache = LowerCache(tiny_ref, [long, "great app"], first_layer=1, threads=1)
+    assert cache.n_cut == 1
+    assert cache.states[0].shape[0] == 64
+    assert "1 text(s) longer" in caplog.text
