@@ -86,3 +86,16 @@ def test_texts_longer_than_the_model_are_counted_when_cut(tiny_ref, caplog) -> N
     assert cache.n_cut == 1
     assert cache.states[0].shape[0] == 64
     assert "1 text(s) longer" in caplog.text
+
+
+def test_adapter_for_another_encoder_is_refused_by_name(trained, tmp_path: Path) -> None:
+    """Heads fitted with an adapter for one encoder, pointed at another: a clear error naming
+    the setting, not silently unadapted vectors."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.hub import ModelLoadError, ModelRef
+    from tests.support.tiny_models import build_tiny_encoder
+
+    adapter = trained[3]
+    one_layer = ModelRef(build_tiny_encoder(tmp_path / "enc1"), "tiny-1-layer")
+    with pytest.raises(ModelLoadError, match=r"classification\.heads.*'tiny-1-layer'"):
+        TransformerEncoder(one_layer, threads=1, adapter=adapter)
