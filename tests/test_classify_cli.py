@@ -135,6 +135,40 @@ def test_evaluate_writes_latest_json(project: Path, tmp_path: Path) -> None:
     assert "problem_report" in res.output
 
 
+def test_evaluate_needs_with_polarities(project: Path, tmp_path: Path) -> None:
+    """Needs labelled with each mention's polarity: per-need and pooled figures, mentions found
+    by polarity and aspect sentiment, in the JSON and on screen. The tiny model's random heads
+    make the figures meaningless; their bookkeeping is what is checked."""
+    src = _write(tmp_path / "needs.csv", ["text", "needs"],
+                 [("the app crashes", "reliability:negative"),
+                  ("great price , love it", "pricing:positive"),
+                  ("slow sync and bad price", "sync_data:negative;pricing:negative"),
+                  ("love it", "")])
+    res = _cli("evaluate", "-c", str(project / "reviewgap.toml"), "--input", str(src))
+    assert res.exit_code == 0, res.output
+    data = json.loads((project / "ws" / "evaluation" / "latest.json").read_text("utf-8"))
+    micro = data["labels"]["need:all (micro)"]
+    assert micro["support"] == 4
+    (tn, fp), (fn, tp) = data["confusion"]["need:all (micro)"]
+    assert tn + fp + fn + tp == 4 * 12  # every (review, need) pair of the 12 default needs
+    mentions = data["need_mentions"]
+    assert mentions["recall_by_polarity"]["negative"]["n"] == 3
+    assert mentions["recall_by_polarity"]["positive"]["n"] == 1
+    found = sum(v["found"] for v in mentions["recall_by_polarity"].values())
+    assert mentions["aspect_n"] == found == tp
+    assert "need mentions found, by labelled polarity: negative" in res.output
+
+
+def test_evaluate_and_train_refuse_unknown_need_ids(project: Path, tmp_path: Path) -> None:
+    src = _write(tmp_path / "typo.csv", ["text", "needs", "problem_report"],
+                 [("the app crashes", "reliabilty", "1"), ("love it", "", "0")])
+    for args in (["evaluate"], ["train", "--out", str(tmp_path / "h")]):
+        res = _cli(*args, "-c", str(project / "reviewgap.toml"), "--input", str(src))
+        assert res.exit_code == 2, (args, res.output)
+        assert "typo.csv: column 'needs', row 2: unknown need id(s) reliabilty" in res.output
+    assert not (tmp_path / "h").exists()
+
+
 def test_train_writes_heads_that_classify_uses(project: Path, tmp_path: Path) -> None:
     rows = []
     for i in range(12):

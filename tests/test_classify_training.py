@@ -84,3 +84,27 @@ def test_read_labelled_checks_columns_and_values(tmp_path: Path) -> None:
     none.write_text("body\nx\n", "utf-8")
     with pytest.raises(LabelledFileError, match="no 'text' column"):
         read_labelled(none)
+
+
+def test_needs_may_carry_the_polarity_of_each_mention(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("text,needs\na,pricing:negative; support:Positive\nb,sync_data\nc,\n", "utf-8")
+    frame = read_labelled(path)
+    assert frame["needs"].tolist() == [{"pricing", "support"}, {"sync_data"}, set()]
+    assert frame["need_polarity"].tolist() == [
+        {"pricing": "negative", "support": "positive"}, {}, {}]
+    path.write_text("text,needs\na,pricing\nb,pricing:angry\n", "utf-8")
+    with pytest.raises(LabelledFileError,
+                       match=r"p\.csv: column 'needs', row 3: polarity of 'pricing'.*'angry'"):
+        read_labelled(path)
+
+
+def test_unknown_need_ids_are_named_with_their_row() -> None:
+    import pandas as pd
+
+    from analysis.classify.evaluate import check_need_ids
+
+    frame = pd.DataFrame({"text": ["a", "b"], "needs": [{"pricing"}, {"pricng", "support"}]})
+    with pytest.raises(LabelledFileError, match=r"in\.csv: column 'needs', row 3: .*pricng"):
+        check_need_ids(frame, ["pricing", "support"], "in.csv")
+    check_need_ids(frame.iloc[:1], ["pricing", "support"], "in.csv")  # known ids: no error

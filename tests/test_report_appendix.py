@@ -121,12 +121,19 @@ def test_appendix_shows_holdout_and_own_evaluation_first(report_data) -> None:  
     evaluation = {"model_version": version, "n": 250, "created_at": "2025-06-30",
                   "input": "own.csv", "sentiment_accuracy": 0.912,
                   "labels": {"problem_report": {"precision": 0.8, "recall": 0.7, "f1": 0.7467,
-                                                "support": 90}}}
+                                                "support": 90}},
+                  "need_mentions": {"recall_by_polarity": {
+                      "negative": {"found": 47, "n": 59, "recall": 0.7966},
+                      "positive": {"found": 31, "n": 43, "recall": 0.7209}},
+                      "aspect_sentiment_accuracy": 0.795, "aspect_n": 78}}
     own = attrs.evolve(data, evaluation=evaluation)
     text = _text(render_html(build_context(own, now=NOW), template_dirs(own.cfg)))
     method = text[text.index("Measured accuracy"):]
     assert "has not been measured" not in method
     assert method.index("Measured on 250 labelled reviews") < method.index("minibar-en")
+    assert ("Need mentions found, by their labelled polarity: negative 47 of 59, positive 31 of "
+            "43; the sentence carrying a found mention had the labelled sentiment for 79.5% of "
+            "78 (aspect sentiment).") in method
     # Another model version: no shipped figures, and the report does not pretend otherwise.
     text = _text(render_html(build_context(report_data, now=NOW),
                              template_dirs(report_data.cfg)))

@@ -4,11 +4,18 @@ Stage: classify (quality). In: a labelled CSV (``text`` + any of ``sentiment``/`
 ``problem_report``, ``feature_request``, ``praise``, ``question``, ``needs``). Out: precision,
 recall, F1, support and a confusion matrix per label, sentiment accuracy; written as
 ``<workspace>/evaluation/latest.json``, which the report's methodology appendix reads.
+
+``needs`` holds need ids separated by ``;``, each optionally with the polarity of that mention
+(``pricing:negative;support:positive``). With polarities, the evaluation also says how many
+praised and how many criticised mentions were found, and how often the sentiment of the sentence
+carrying a found mention matches (aspect sentiment): the two things the report's negative shares
+rest on.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +29,9 @@ if TYPE_CHECKING:
     from analysis.classify.pipeline import ReviewClassifier
 
 LABEL_COLUMNS = (*INPUT_TYPES, "sentiment", "rating", "needs")
+POLARITIES = ("negative", "neutral", "positive")
+NEEDS_MICRO = "need:all (micro)"
+"""Label key of the needs pooled over every (review, need) pair."""
 
 
 class LabelledFileError(ValueError):
@@ -86,16 +96,111 @@ def read_labelled(path: Path) -> pd.DataFrame:
                     f"{path}: column 'sentiment', row {int(bad.index[0]) + 2}: expected "
                     f"negative/neutral/positive, got {bad.iloc[0]!r}")
             out[col] = vals.replace("", np.nan)
-        else:  # needs: semicolon-separated ids
-            out[col] = [{n.strip() for n in str(v).split(";") if n.strip()} for v in frame[col]]
+        else:  # needs: semicolon-separated ids, each optionally "id:polarity"
+            parsed = [_needs_cell(v, path, i + 2) for i, v in enumerate(frame[col])]
+            out[col] = [set(p) for p in parsed]
+            out["need_polarity"] = [{k: v for k, v in p.items() if v} for p in parsed]
     return out
+
+
+def _needs_cell(value: str, path: Path, row: int) -> dict[str, str | None]:
+    """``"pricing:negative;support"`` -> ``{"pricing": "negative", "support": None}``."""
+    out: dict[str, str | None] = {}
+    for item in str(value).split(";"):
+        need, _, polarity = (x.strip() for x in item.partition(":"))
+        if not need:
+            continue
+        polarity = polarity.lower()
+        if polarity and polarity not in POLARITIES:
+            raise LabelledFileError(
+                f"{path}: column 'needs', row {row}: polarity of {need!r} must be one of "
+                f"{'/'.join(POLARITIES)}, got {polarity!r}")
+        out[need] = polarity or None
+    return out
+
+
+def check_need_ids(frame: pd.DataFrame, known: Sequence[str], input_name: str) -> None:
+    """Raise :class:`LabelledFileError` for need ids the classifier's taxonomy lacks (a typo
+    would otherwise count as a need that is never found, or be skipped silently)."""
+    if "needs" not in frame:
+        return
+    for i, needs in enumerate(frame["needs"]):
+        unknown = sorted(set(needs) - set(known))
+        if unknown:
+            raise LabelledFileError(
+                f"{input_name}: column 'needs', row {i + 2}: unknown need id(s) "
+                f"{', '.join(unknown)} (this taxonomy has: {', '.join(known)})")
+
+
+def _mention_sentiment(review: Any, need: str) -> str | None:
+    """Sentiment of the sentence that carries ``need`` most strongly, else the review's."""
+    carrying = [s for s in review.sentences if need in s.needs]
+    if carrying:
+        return max(carrying, key=lambda s: s.needs[need]).sentiment
+    return review.sentiment
+
+
+def needs_figures(frame: pd.DataFrame, results: Sequence[Any], ids: Sequence[str],
+                  ok: np.ndarray) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Per-need and pooled P/R/F1, plus, where polarities are labelled, recall by polarity and
+    aspect sentiment accuracy.
+
+    Returns:
+        (labels, confusion, mentions) where ``mentions`` is ``{"recall_by_polarity":
+        {polarity: {"found", "n", "recall"}}, "aspect_sentiment_accuracy", "aspect_n"}`` (empty
+        without polarities).
+    """
+    labels: dict[str, Any] = {}
+    confusion: dict[str, Any] = {}
+    gold = [g for g, k in zip(frame["needs"], ok, strict=True) if k]
+    got = [set(r.needs) for r, k in zip(results, ok, strict=True) if k]
+    for need in ids:
+        y = np.array([need in g for g in gold], dtype=bool)
+        pred = np.array([need in p for p in got], dtype=bool)
+        if y.any() or pred.any():
+            m = binary_metrics(y, pred)
+            confusion[f"need:{need}"] = m.pop("confusion")
+            labels[f"need:{need}"] = m
+    if gold:
+        y_all = np.array([n in g for g in gold for n in ids], dtype=bool)
+        p_all = np.array([n in p for p in got for n in ids], dtype=bool)
+        m = binary_metrics(y_all, p_all)
+        confusion[NEEDS_MICRO] = m.pop("confusion")
+        labels[NEEDS_MICRO] = m
+    mentions: dict[str, Any] = {}
+    if "need_polarity" in frame and any(frame["need_polarity"]):
+        by_pol = {p: {"found": 0, "n": 0} for p in POLARITIES}
+        right = total = 0
+        for pols, r, k in zip(frame["need_polarity"], results, ok, strict=True):
+            if not k:
+                continue
+            for need, pol in pols.items():
+                found = need in r.needs
+                by_pol[pol]["n"] += 1
+                by_pol[pol]["found"] += int(found)
+                if found and pol != "neutral":
+                    total += 1
+                    right += int(_mention_sentiment(r, need) == pol)
+        mentions = {
+            "recall_by_polarity": {p: {**v, "recall": round(v["found"] / v["n"], 4)}
+                                   for p, v in by_pol.items() if v["n"]},
+            "aspect_sentiment_accuracy": round(right / total, 4) if total else None,
+            "aspect_n": total,
+            "aspect_definition": "labelled positive/negative mentions that were found: the "
+                                 "sentence carrying the need most strongly has that sentiment",
+        }
+    return labels, confusion, mentions
 
 
 def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = "") -> dict[str, Any]:
     """Classify ``frame.text`` and compare with its labels (only rows classified ``ok`` count).
 
+    Raises:
+        LabelledFileError: the ``needs`` column names an id the classifier's taxonomy lacks.
+
     A ``rating`` column is given to the classifier too (as a crawl would): heads that read
     stars use it for the input types; sentiment is always read from the text alone."""
+    check_need_ids(frame, clf.taxonomy.ids, input_name)
     ratings = frame["rating"].tolist() if "rating" in frame else None
     results = clf.classify(frame["text"].tolist(), ratings)
     ok = np.array([r.status == "ok" for r in results])
@@ -107,14 +212,12 @@ def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = ""
             m = binary_metrics(frame[col].to_numpy()[ok], pred[ok])
             confusion[col] = m.pop("confusion")
             labels[col] = m
+    mentions: dict[str, Any] = {}
     if "needs" in frame:
-        for need in clf.taxonomy.ids:
-            y = np.array([need in s for s in frame["needs"]])
-            pred = np.array([need in r.needs for r in results])
-            if y[ok].any() or pred[ok].any():
-                m = binary_metrics(y[ok], pred[ok])
-                confusion[f"need:{need}"] = m.pop("confusion")
-                labels[f"need:{need}"] = m
+        need_labels, need_confusion, mentions = needs_figures(frame, results, clf.taxonomy.ids,
+                                                              ok)
+        labels.update(need_labels)
+        confusion.update(need_confusion)
     truth = None
     if "sentiment" in frame:
         truth = frame["sentiment"].to_numpy(dtype=object)
@@ -140,6 +243,7 @@ def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = ""
         "sentiment_accuracy": sentiment_accuracy,
         "sentiment_accuracy_definition": "sign of sentiment_score vs label "
         "(or stars <=2 negative, >=4 positive), neutral rows left out",
+        **({"need_mentions": mentions} if mentions else {}),
     }
 
 

@@ -65,6 +65,16 @@ def read_labelled_or_exit(path: Path) -> Any:
         raise  # fail_input exits; this keeps type checkers aware of it
 
 
+def check_need_ids_or_exit(frame: Any, clf: Any, path: Path) -> None:
+    """Exit 2 naming the file, row and id when ``frame``'s needs name an id ``clf`` lacks."""
+    from analysis.classify.evaluate import LabelledFileError, check_need_ids
+
+    try:
+        check_need_ids(frame, clf.taxonomy.ids, str(path))
+    except LabelledFileError as exc:
+        fail_input(str(exc))
+
+
 def read_input_rows(path: Path) -> tuple[list[dict[str, Any]], bool]:
     """Rows of an input CSV (text, id, rating, title); errors name the file, column and row."""
     if not path.exists():

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import click
 
-from analysis.commands.classify import build_or_exit, optional_config, read_labelled_or_exit
+from analysis.commands.classify import (
+    build_or_exit,
+    check_need_ids_or_exit,
+    optional_config,
+    read_labelled_or_exit,
+)
 from analysis.commands.common import config_option
 
 
@@ -25,7 +30,8 @@ def command(config_path: Path, input_path: Path, workspace_dir: Path | None) -> 
     """Measure precision, recall and F1 per label on a labelled CSV.
 
     Columns: text, and any of sentiment (negative/neutral/positive) or rating (1-5),
-    problem_report, feature_request, praise, question (0/1), needs (ids separated by ';').
+    problem_report, feature_request, praise, question (0/1), needs (ids separated by ';',
+    each optionally with the mention's polarity: pricing:negative;support:positive).
 
     Example:
 
@@ -36,6 +42,7 @@ def command(config_path: Path, input_path: Path, workspace_dir: Path | None) -> 
     frame = read_labelled_or_exit(input_path)
     cfg = optional_config(config_path)
     clf = build_or_exit(cfg)
+    check_need_ids_or_exit(frame, clf, input_path)
     result = evaluate(clf, frame, input_name=str(input_path))
     if workspace_dir is None:
         workspace_dir = cfg.workspace if cfg else Path("data")
@@ -51,4 +58,13 @@ def command(config_path: Path, input_path: Path, workspace_dir: Path | None) -> 
     if result["sentiment_accuracy"] is not None:
         click.echo(f"sentiment accuracy (negative vs positive): "
                    f"{result['sentiment_accuracy']:.3f}")
+    mentions = result.get("need_mentions")
+    if mentions:
+        found = ", ".join(f"{p} {v['found']}/{v['n']}"
+                          for p, v in mentions["recall_by_polarity"].items())
+        click.echo(f"need mentions found, by labelled polarity: {found}")
+        if mentions["aspect_sentiment_accuracy"] is not None:
+            click.echo(f"aspect sentiment of found mentions: "
+                       f"{mentions['aspect_sentiment_accuracy']:.3f} "
+                       f"(n={mentions['aspect_n']})")
     click.echo(f"wrote {path}")

@@ -16,6 +16,7 @@ import numpy as np
 
 from analysis.commands.classify import (
     build_or_exit,
+    check_need_ids_or_exit,
     fail_input,
     optional_config,
     read_labelled_or_exit,
@@ -56,6 +57,7 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
     frame = read_labelled_or_exit(input_path)
     cfg = optional_config(config_path)
     clf = build_or_exit(cfg)
+    check_need_ids_or_exit(frame, clf, input_path)
     texts = frame["text"].fillna("").tolist()
     sents = [split_sentences(t) or [t] for t in texts]
     click.echo(f"embedding {len(texts)} reviews ({sum(map(len, sents))} sentences)...")
@@ -92,10 +94,6 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
             thr[rows[lab]] = new.thresholds[j]  # type: ignore[index]
         heads["input_types"] = attrs.evolve(old, coef=coef, intercept=icpt, thresholds=thr)
     if "needs" in frame:
-        unknown = sorted({n for s in frame["needs"] for n in s} - set(clf.taxonomy.ids))
-        if unknown:
-            fail_input(f"{input_path}: column 'needs': unknown need id {unknown[0]!r} "
-                       f"(known: {', '.join(clf.taxonomy.ids)})")
         ex_texts, ex_labels = needs_training_set(clf.taxonomy.needs)
         sent_vecs = clf.encoder.encode_sentences(ex_texts)
         # A labelled review is a positive for each of its needs (whole-review embedding).

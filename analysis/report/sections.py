@@ -242,6 +242,7 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
         accuracy = {"model_version": ev.get("model_version"), "n": ev.get("n"),
                     "created_at": ev.get("created_at"), "input": ev.get("input"),
                     "sentiment_accuracy": plain(ev.get("sentiment_accuracy")),
+                    "need_mentions": plain(ev.get("need_mentions")),
                     "labels": _accuracy_labels(ev)}
     window = data.reviews["published_at"].dropna()
     c = cfg.classification
