@@ -120,7 +120,7 @@ def fit_sentiment(x: np.ndarray, y3: np.ndarray,
 def fit_needs(vectors: np.ndarray, labels: list[set[str]], need_ids: Sequence[str]) -> LinearHead:
     """One sigmoid row per need, fitted on example sentences (others' examples = negatives).
 
-    Balanced class weights: each need has ~12 positives against ~150 negatives.
+    Balanced class weights: each need has ~22 positives against ~300 negatives.
     """
     from sklearn.linear_model import LogisticRegression
 
