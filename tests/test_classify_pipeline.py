@@ -95,7 +95,41 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert f"needs-{tiny_clf.taxonomy.digest}" in tiny_clf.model_version
     # Labels from before the question rule are not mixed with labels made with it.
     assert "question" in tiny_clf.heads.heads["input_types"].labels
-    assert tiny_clf.model_version.endswith("/q-rule1")
+    assert "/q-rule1/" in tiny_clf.model_version
+    # Nor labels read per sentence with labels read per clause.
+    assert tiny_clf.model_version.endswith("/clauses1")
+
+
+def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
+    """Needs of a sentence with a turn are its clauses' (each embedded on its own), and each
+    mention carries the sentiment of the clause that holds the need; a one-clause sentence's
+    mentions carry the sentence's sentiment."""
+    from analysis.classify.features import sentence_features
+    from analysis.classify.pipeline import build_classifier
+
+    clf = build_classifier(tiny_config)
+    clf.need_threshold = 0.0  # every need is a mention: the tiny heads' scores are arbitrary
+    (out,) = clf.classify(["the app is great but it crashes very bad . why slow"])
+    turning, plain = out.sentences
+    clauses = ["the app is great", "but it crashes very bad ."]
+    vecs = clf.encoder.encode_sentences(clauses)
+    scores = clf._needs_head.predict_proba(vecs)
+    sentiment = clf._sentiment(sentence_features(vecs), clauses)
+    ids = clf.taxonomy.ids
+    assert set(turning.needs) == set(ids)
+    for j, need in enumerate(ids):
+        best = int(scores[:, j].argmax())
+        assert turning.needs[need] == pytest.approx(float(scores[best, j]), abs=1e-5)
+        assert turning.mention_sentiment(need)[0] == sentiment[best][0]
+        assert turning.mention_sentiment(need)[1] == pytest.approx(sentiment[best][1], abs=1e-5)
+        assert plain.mention_sentiment(need) == (plain.sentiment, plain.sentiment_score)
+    rows = out.mention_rows("u1", clf.model_version)
+    assert len(rows) == 2 * len(ids)
+    for row in rows:
+        sentence = out.sentences[row["sentence_index"]]
+        assert row["sentiment"] == sentence.mention_sentiment(row["need"])[0]
+    # The clauses differ in sentiment score, so the two mentions are not just the sentence's.
+    assert sentiment[0][1] != pytest.approx(sentiment[1][1], abs=1e-6)
 
 
 def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:

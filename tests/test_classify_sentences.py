@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.classify.language import detect_languages
-from analysis.classify.sentences import MAX_WORDS, split_sentences
+from analysis.classify.sentences import MAX_WORDS, split_clauses, split_sentences
 
 
 def test_split_on_punctuation_emoji_and_newlines() -> None:
@@ -40,6 +40,35 @@ def test_split_never_loses_words(text: str) -> None:
     assert "".join(text.split()) == "".join("".join(parts).split()) or (
         # glued fragments get a space; no word may vanish
         sorted("".join(text.split())) == sorted("".join("".join(parts).split())))
+
+
+def test_clauses_cut_where_a_sentence_turns() -> None:
+    assert split_clauses("Nice design, but it crashes sometimes.") == [
+        "Nice design,", "but it crashes sometimes."]
+    assert split_clauses("Fast and cheap; support never answers") == [
+        "Fast and cheap;", "support never answers"]
+    assert split_clauses("I like it, however the sync fails. ") == [
+        "I like it,", "however the sync fails."]
+    assert split_clauses("Works great except for the sync, though it is free") == [
+        "Works great", "except for the sync,", "though it is free"]
+    # Too little on one side: not a turn.
+    for whole in ("Great app though", "It's nothing but bugs.", "Even though it's free, meh",
+                  "But why?", "Butterfly mode is great but", "The button is broken"):
+        assert split_clauses(whole) == [whole], whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["app", "but", "though", "great", ";", "it", "crashes",
+                                 "BUT", "sync,", "however", "🙂", "slow", "except"]),
+                min_size=1, max_size=30))
+def test_clauses_keep_every_character_in_order(words: list[str]) -> None:
+    sentence = " ".join(words)
+    parts = split_clauses(sentence)
+    assert all(p and p == p.strip() for p in parts)
+    assert "".join(parts).replace(" ", "") == sentence.replace(" ", "")
+    pos = 0
+    for part in parts:  # each part is a piece of the sentence, in reading order
+        pos = sentence.index(part, pos) + len(part)
 
 
 def test_detect_languages_short_text_is_undetermined_unless_stated() -> None:

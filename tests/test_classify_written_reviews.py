@@ -133,18 +133,24 @@ def test_question_rule_reads_english_wording() -> None:
 
 
 # Needs on reviews of other apps, measured with the shipped needs head (2026-11-24, 311 example
-# sentences): file -> bars, then the measured figures in a comment. ``written_needs_dev.csv``
-# (81) guided the examples added to the taxonomy; ``written_needs_holdout.csv`` (110) was
-# written before any needs head was run on it and measured once. The head fitted on the earlier
-# 177 examples (about one praise sentence per need) scored, on the hold-out set, F1 0.684,
-# praised mentions found 21/43, criticised 43/59, aspect sentiment 0.797 (n=64).
+# sentences) and clause reading: file -> bars (the measured figures in the comment above each).
+# ``written_needs_dev.csv`` (81) guided the examples added to the taxonomy and the clause
+# reading; ``written_needs_holdout.csv`` (110) was written before any needs head was run on it.
+# The head fitted on the earlier 177 examples (about one praise sentence per need), reading
+# whole sentences, scored on the hold-out set: F1 0.684, praised mentions found 21/43,
+# criticised 43/59, aspect sentiment 0.797 (n=64). ``written_needs_mixed.csv`` (30): one
+# sentence praising one need and blaming another; read whole, F1 0.710, praised 15/30,
+# criticised 23/30, aspect sentiment 0.368 (n=38): both mentions got one sentiment.
 NEEDS_SETS = {
-    # dev: F1 0.802, praised 27/36, criticised 37/40, aspect sentiment 0.875 (n=64)
+    # F1 0.803, praised 28/36, criticised 36/40, aspect sentiment 0.906 (n=64)
     "written_needs_dev.csv": {"micro_f1": 0.75, "positive_recall": 0.65,
-                              "negative_recall": 0.85, "aspect_sentiment": 0.80},
-    # hold-out: F1 0.768, praised 31/43, criticised 47/59, aspect sentiment 0.795 (n=78)
+                              "negative_recall": 0.82, "aspect_sentiment": 0.82},
+    # F1 0.779, praised 32/43, criticised 48/59, aspect sentiment 0.800 (n=80)
     "written_needs_holdout.csv": {"micro_f1": 0.72, "positive_recall": 0.62,
-                                  "negative_recall": 0.70, "aspect_sentiment": 0.72},
+                                  "negative_recall": 0.72, "aspect_sentiment": 0.72},
+    # F1 0.846, praised 26/30, criticised 29/30, aspect sentiment 0.745 (n=55)
+    "written_needs_mixed.csv": {"micro_f1": 0.78, "positive_recall": 0.75,
+                                "negative_recall": 0.85, "aspect_sentiment": 0.65},
 }
 
 
@@ -152,7 +158,8 @@ NEEDS_SETS = {
 def test_needs_and_their_polarity_in_reviews_of_other_apps(
         classifier, name: str) -> None:  # type: ignore[no-untyped-def]
     """Short reviews written for this test (banking, music, notes, shopping, smart home, ...),
-    each labelled with the needs it mentions and each mention's polarity; some name no need.
+    each labelled with the needs it mentions and each mention's polarity; some name no need, and
+    in the mixed set each review praises one need and blames another in one sentence.
     Praise of a need must be found as well as complaints: the report's negative shares and
     white space rest on both."""
     from analysis.classify.evaluate import NEEDS_MICRO, evaluate, read_labelled
@@ -167,6 +174,8 @@ def test_needs_and_their_polarity_in_reviews_of_other_apps(
     by_pol = result["need_mentions"]["recall_by_polarity"]
     assert by_pol["positive"]["n"] >= 30
     assert by_pol["negative"]["n"] >= 30
+    if name != "written_needs_mixed.csv":
+        assert sum(not n for n in frame["needs"]) >= 10  # reviews that name no need
     figures = {"micro_f1": result["labels"][NEEDS_MICRO]["f1"],
                "positive_recall": by_pol["positive"]["recall"],
                "negative_recall": by_pol["negative"]["recall"],
@@ -175,5 +184,4 @@ def test_needs_and_their_polarity_in_reviews_of_other_apps(
     # Reviews that name no need get none (at most one slip).
     none = [r for r, needs in zip(classifier.classify(frame["text"].tolist()), frame["needs"],
                                   strict=True) if not needs]
-    assert len(none) >= 10
     assert sum(bool(r.needs) for r in none) <= 1, [r.needs for r in none]

@@ -133,10 +133,11 @@ def check_need_ids(frame: pd.DataFrame, known: Sequence[str], input_name: str) -
 
 
 def _mention_sentiment(review: Any, need: str) -> str | None:
-    """Sentiment of the sentence that carries ``need`` most strongly, else the review's."""
+    """Sentiment of the mention of ``need`` in the sentence that carries it most strongly (its
+    clause's, see :class:`~analysis.classify.pipeline.SentenceLabels`), else the review's."""
     carrying = [s for s in review.sentences if need in s.needs]
     if carrying:
-        return max(carrying, key=lambda s: s.needs[need]).sentiment
+        return max(carrying, key=lambda s: s.needs[need]).mention_sentiment(need)[0]
     return review.sentiment
 
 

@@ -9,6 +9,12 @@ batches, per-run cache), each sentence's vector pooled from the review's own tok
 (:mod:`analysis.classify.span_pool`) -> heads on ``[review, max over sentences]`` for the
 review, on ``[sentence, sentence]`` for aspect-level needs/sentiment/input type -> roll needs up
 to the review (max over sentences).
+
+Aspect level: a sentence that turns ("nice design, but it crashes") is also cut into clauses
+(:func:`~analysis.classify.sentences.split_clauses`), each embedded on its own (in the review's
+context each clause carries the other's sentiment). A need's score in such a sentence is its best
+clause's, and the mention takes that clause's sentiment, so one sentence can praise one need and
+blame another.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from analysis.classify.features import encode_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
 from analysis.classify.questions import asks_question
-from analysis.classify.sentences import split_sentences
+from analysis.classify.sentences import split_clauses, split_sentences
 from analysis.classify.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -47,6 +53,13 @@ class SentenceLabels:
     sentiment: str
     sentiment_score: float
     input_type: str
+    need_sentiment: dict[str, tuple[str, float]] = attrs.Factory(dict)
+    """Per need in ``needs``: (sentiment, score) of the clause that carries it (the sentence's
+    own when the sentence is one clause)."""
+
+    def mention_sentiment(self, need: str) -> tuple[str, float]:
+        """(sentiment, score) of this sentence's mention of ``need``."""
+        return self.need_sentiment.get(need, (self.sentiment, self.sentiment_score))
 
 
 @attrs.define
@@ -90,7 +103,8 @@ class ReviewLabels:
         return [
             {"uid": uid, "model_version": model_version, "sentence_index": s.index,
              "need": need, "sentence": s.text, "score": round(score, 4),
-             "sentiment": s.sentiment, "sentiment_score": round(s.sentiment_score, 4),
+             "sentiment": s.mention_sentiment(need)[0],
+             "sentiment_score": round(s.mention_sentiment(need)[1], 4),
              "input_type": s.input_type}
             for s in self.sentences for need, score in s.needs.items()
         ]
@@ -133,6 +147,7 @@ class ReviewClassifier:
                  f"t{self.need_threshold:g}"]
         if "question" in self.heads.heads["input_types"].labels:
             parts.append(QUESTION_RULE_VERSION)
+        parts.append(ASPECT_VERSION)
         if self.sentiment_model is not None:
             parts.append(f"sentiment={self.sentiment_model.id}")
         if self.needs_model is not None:
@@ -202,7 +217,7 @@ class ReviewClassifier:
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
         _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
-        need_sen = self._needs(sent_vecs, flat)
+        need_sen, need_part, part_sent = self._aspects(sent_vecs, flat, sent_sen)
         ids = self.taxonomy.ids
         for i, lab in enumerate(labels):
             lab.sentiment, lab.sentiment_score = sent_rev[i]
@@ -223,7 +238,46 @@ class ReviewClassifier:
                 lab.sentences.append(SentenceLabels(
                     index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
                     sentiment_score=sent_sen[k][1],
-                    input_type=_input_type(it_head.labels, it_sen[k], yes_sen[k])))
+                    input_type=_input_type(it_head.labels, it_sen[k], yes_sen[k]),
+                    need_sentiment={nid: part_sent[need_part[k, j]]
+                                    for j, nid in enumerate(ids) if nid in s_needs}))
+
+    def _aspects(self, sent_vecs: np.ndarray, flat: list[str],
+                 sent_sen: list[tuple[str, float]]
+                 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float]]]:
+        """Needs per sentence and the sentiment of each mention.
+
+        A sentence of one clause is read as it is (its vector pooled in the review's context).
+        A sentence that turns is read clause by clause: each clause embedded on its own, its
+        needs and its sentiment read from that vector.
+
+        Returns:
+            (need scores per sentence: its best clause's; per sentence and need, the index of
+            that clause; (sentiment, score) per clause).
+        """
+        clauses = [split_clauses(s) for s in flat]
+        several = [(k, c) for k, cs in enumerate(clauses) if len(cs) > 1 for c in cs]
+        vecs, texts, owner = list(sent_vecs), list(flat), list(range(len(flat)))
+        sentiment = list(sent_sen)
+        if several:
+            clause_vecs = self.encoder.encode_sentences([c for _, c in several])
+            multi = {k for k, _ in several}
+            keep = [k for k in range(len(flat)) if k not in multi]
+            vecs = [sent_vecs[k] for k in keep] + list(clause_vecs)
+            texts = [flat[k] for k in keep] + [c for _, c in several]
+            owner = keep + [k for k, _ in several]
+            sentiment = [sent_sen[k] for k in keep] + self._sentiment(
+                sentence_features(clause_vecs), [c for _, c in several])
+        scores = self._needs(np.asarray(vecs, dtype=np.float32).reshape(len(vecs), -1), texts)
+        owner_arr = np.asarray(owner)
+        n_needs = scores.shape[1]
+        best = np.zeros((len(flat), n_needs), dtype=np.int64)
+        need_sen = np.full((len(flat), n_needs), -np.inf, dtype=np.float32)
+        for i, k in enumerate(owner_arr):
+            better = scores[i] > need_sen[k]
+            need_sen[k, better] = scores[i, better]
+            best[k, better] = i
+        return need_sen, best, sentiment
 
     def _sentiment(self, x: np.ndarray, texts: list[str]) -> list[tuple[str, float]]:
         if self.sentiment_model is not None:
@@ -268,6 +322,10 @@ def _join(title: str | None, text: str | None) -> str:
 
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
+ASPECT_VERSION = "clauses1"
+"""Part of ``model_version``: needs and mention sentiment read per clause
+(:func:`~analysis.classify.sentences.split_clauses`, English conjunctions); labels made per
+sentence only are labelled again."""
 QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
 """Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
 

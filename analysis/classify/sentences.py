@@ -11,6 +11,7 @@ previous sentence.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # Emoji and pictographs (the main blocks; enough to treat them as sentence ends).
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff\ufe0f\u200d"
@@ -23,6 +24,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 _RUN_ON = re.compile(r",\s+|\s+(?=(?:but|however|although|though|and then)\b)", re.IGNORECASE)
 MAX_WORDS = 60
 """Longer unpunctuated stretches are cut at commas/conjunctions (one aspect per piece)."""
+_CONTRAST = re.compile(r";|\b(?:but|though|although|however|whereas|except)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+MIN_CLAUSE_WORDS = 2
+"""Each side of a clause cut needs this many words (the conjunction not counted): "great app
+though" and "nothing but bugs" stay whole."""
 
 
 def split_sentences(text: str, title: str | None = None) -> list[str]:
@@ -87,3 +93,35 @@ def _cut_run_on(sentence: str) -> list[str]:
         words = piece.split()
         final.extend(" ".join(words[i : i + MAX_WORDS]) for i in range(0, len(words), MAX_WORDS))
     return final
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Cut a sentence where it turns ("nice design, but it crashes"; "cheap; slow"), so that
+    each part can carry its own need and sentiment.
+
+    Args:
+        sentence: one sentence from :func:`split_sentences`.
+
+    Returns:
+        Substrings of ``sentence`` in order (the conjunction starts the following part; a ``;``
+        ends the preceding one), or ``[sentence]`` when it has no such turn.
+
+    >>> split_clauses("Nice design, but it crashes sometimes.")
+    ['Nice design,', 'but it crashes sometimes.']
+    >>> split_clauses("Great app though")
+    ['Great app though']
+    """
+    cuts: list[int] = []
+    start = 0
+    for m in _CONTRAST.finditer(sentence):
+        cut = m.end() if m.group() == ";" else m.start()
+        after = sentence[m.end() :]
+        if (len(_WORDS.findall(sentence[start:m.start()])) >= MIN_CLAUSE_WORDS
+                and len(_WORDS.findall(after)) >= MIN_CLAUSE_WORDS):
+            cuts.append(cut)
+            start = cut
+    if not cuts:
+        return [sentence]
+    bounds = [0, *cuts, len(sentence)]
+    parts = [sentence[a:b].strip() for a, b in pairwise(bounds)]
+    return [p for p in parts if p]
