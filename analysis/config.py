@@ -86,6 +86,9 @@ class ClassificationSection(_Strict):
     """Torch threads; 0 = all cores."""
     onnx: bool = False
     """Use the ONNX Runtime int8 encoder (faster; agreement measured in bench/)."""
+    aspect_clauses: bool = True
+    """Read a sentence that turns ("nice design, but it crashes") clause by clause for its needs
+    and their sentiment (about 15-25 % more classify time); false: whole sentences."""
     languages: list[str] = pydantic.Field(default_factory=lambda: ["en"])
     """Languages the encoder handles; reviews in others are counted as not classified."""
     heads: str | None = None

@@ -135,6 +135,8 @@ METHODS = {
     "fp32": "reviewgap classify (fp32 torch, whole stage)",
     "fp32-encoder": "reviewgap encoder only, review texts (fp32, sorted batches)",
     "onnx": "reviewgap classify (ONNX int8, whole stage)",
+    "onnx-sentences": "reviewgap classify (ONNX int8, whole stage, `aspect_clauses = false`: "
+                      "sentences that turn read whole)",
     "onnx-encoder": "reviewgap encoder only, review texts (ONNX int8, sorted batches)",
     "onnx-runtime": "ONNX Runtime alone on the same sorted batches, tokenised and padded "
                     "beforehand (int8)",
@@ -144,12 +146,14 @@ METHODS = {
 """Timed methods: key (``--time-one``) -> row name in the results."""
 
 
-def _config(onnx: bool, threads: int, workspace: str):  # type: ignore[no-untyped-def]
+def _config(onnx: bool, threads: int, workspace: str,  # type: ignore[no-untyped-def]
+            aspect_clauses: bool = True):
     from analysis.config import validate_config
 
     return validate_config({"products": [{"key": "b", "name": "B"}],
                             "project": {"workspace": workspace},
-                            "classification": {"onnx": onnx, "threads": threads}}, "bench.toml")
+                            "classification": {"onnx": onnx, "threads": threads,
+                                               "aspect_clauses": aspect_clauses}}, "bench.toml")
 
 
 def time_one(method: str, n: int, threads: int, workspace: str) -> int:
@@ -187,7 +191,8 @@ def time_one(method: str, n: int, threads: int, workspace: str) -> int:
         from analysis.classify.pipeline import build_classifier
 
         # The ONNX export happens here, on first use (not timed).
-        clf = build_classifier(_config(method.startswith("onnx"), threads, workspace))
+        clf = build_classifier(_config(method.startswith("onnx"), threads, workspace,
+                                       aspect_clauses=not method.endswith("-sentences")))
         clf.classify(texts[:32])  # warm-up: language models, first batches
         clf.encoder.clear_cache()
         if method.endswith("-encoder"):

@@ -109,7 +109,8 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
 
     clf = build_classifier(tiny_config)
     clf.need_threshold = 0.0  # every need is a mention: the tiny heads' scores are arbitrary
-    (out,) = clf.classify(["the app is great but it crashes very bad . why slow"])
+    text = "the app is great but it crashes very bad . why slow"
+    (out,) = clf.classify([text])
     turning, plain = out.sentences
     clauses = ["the app is great", "but it crashes very bad ."]
     vecs = clf.encoder.encode_sentences(clauses)
@@ -130,6 +131,21 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
         assert row["sentiment"] == sentence.mention_sentiment(row["need"])[0]
     # The clauses differ in sentiment score, so the two mentions are not just the sentence's.
     assert sentiment[0][1] != pytest.approx(sentiment[1][1], abs=1e-6)
+
+    # aspect_clauses = false: whole sentences, and a model version of their own.
+    whole = build_classifier(tiny_config.model_copy(update={
+        "classification": tiny_config.classification.model_copy(
+            update={"aspect_clauses": False})}))
+    whole.need_threshold = 0.0
+    assert not whole.model_version.endswith("/clauses1")
+    assert whole.model_version == clf.model_version.removesuffix("/clauses1")
+    (read_whole,) = whole.classify([text])
+    sentence = read_whole.sentences[0]
+    in_context = whole.encoder.encode_reviews([text], [[sentence.text, "why slow"]])[1][:1]
+    sentence_scores = whole._needs_head.predict_proba(in_context)
+    for j, need in enumerate(ids):
+        assert sentence.needs[need] == pytest.approx(float(sentence_scores[0, j]), abs=1e-5)
+        assert sentence.mention_sentiment(need) == (sentence.sentiment, sentence.sentiment_score)
 
 
 def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:

@@ -102,7 +102,8 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
                  ", ".join(languages), c.encoder)
     return ReviewClassifier(encoder, heads, taxonomy, need_threshold=c.need_threshold,
                             languages=languages, sentiment_model=sentiment_model,
-                            needs_model=needs_model, onnx=c.onnx)
+                            needs_model=needs_model, onnx=c.onnx,
+                            aspect_clauses=c.aspect_clauses)
 
 
 def _with_custom_needs(heads: HeadSet, taxonomy, encoder) -> HeadSet:  # type: ignore[no-untyped-def]

@@ -124,8 +124,10 @@ class ReviewClassifier:
         sentiment_model: SentimentModel | None = None,
         needs_model: NeedsModel | None = None,
         onnx: bool = False,
+        aspect_clauses: bool = True,
     ) -> None:
         self.encoder = encoder
+        self.aspect_clauses = aspect_clauses
         self.heads = heads
         self.taxonomy = taxonomy
         self.need_threshold = need_threshold
@@ -147,7 +149,8 @@ class ReviewClassifier:
                  f"t{self.need_threshold:g}"]
         if "question" in self.heads.heads["input_types"].labels:
             parts.append(QUESTION_RULE_VERSION)
-        parts.append(ASPECT_VERSION)
+        if self.aspect_clauses:
+            parts.append(ASPECT_VERSION)
         if self.sentiment_model is not None:
             parts.append(f"sentiment={self.sentiment_model.id}")
         if self.needs_model is not None:
@@ -252,10 +255,11 @@ class ReviewClassifier:
         needs and its sentiment read from that vector.
 
         Returns:
-            (need scores per sentence: its best clause's; per sentence and need, the index of
-            that clause; (sentiment, score) per clause).
+            (need scores per sentence: its best clause's; per sentence and need, the row that
+            holds that score; (sentiment, score) per row). Rows are the one-clause sentences,
+            then the clauses of the others.
         """
-        clauses = [split_clauses(s) for s in flat]
+        clauses = [split_clauses(s) if self.aspect_clauses else [s] for s in flat]
         several = [(k, c) for k, cs in enumerate(clauses) if len(cs) > 1 for c in cs]
         vecs, texts, owner = list(sent_vecs), list(flat), list(range(len(flat)))
         sentiment = list(sent_sen)
