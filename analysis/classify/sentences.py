@@ -96,8 +96,8 @@ def _cut_run_on(sentence: str) -> list[str]:
 
 
 def split_clauses(sentence: str) -> list[str]:
-    """Cut a sentence where it turns ("nice design, but it crashes"; "cheap; slow"), so that
-    each part can carry its own need and sentiment.
+    """Cut a sentence where it turns ("nice design, but it crashes"; "fast and cheap; support
+    never answers"), so that each part can carry its own need and sentiment.
 
     Args:
         sentence: one sentence from :func:`split_sentences`.
