@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
+    load = os.getloadavg()[0]  # other work on the machine slows the demo: say how much there was
     runs = [run_once(args.reviews_per_app, args.seed) for _ in range(args.repeat)]
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     n_reviews = args.reviews_per_app * len(APPS)
@@ -80,7 +81,7 @@ def main() -> None:
         f"reviews (seed {args.seed}); runs: {len(runs)}; exit codes: "
         f"{', '.join(str(int(r['exit_code'])) for r in runs)}.",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs (shared with other work while measured).",
+        f"{os.cpu_count()} CPUs, load average at start {load:.1f}.",
         "",
         "| phase | " + " | ".join(f"run {i + 1} (s)" for i in range(len(runs))) + " |",
         "|---|" + "---:|" * len(runs),
