@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -256,32 +257,35 @@ class ReviewClassifier:
 
         Returns:
             (need scores per sentence: its best clause's; per sentence and need, the row that
-            holds that score; (sentiment, score) per row). Rows are the one-clause sentences,
-            then the clauses of the others.
+            holds that score; (sentiment, score) per row). Rows follow the sentences: one per
+            one-clause sentence, one per clause of the others.
         """
         clauses = [split_clauses(s) if self.aspect_clauses else [s] for s in flat]
-        several = [(k, c) for k, cs in enumerate(clauses) if len(cs) > 1 for c in cs]
-        vecs, texts, owner = list(sent_vecs), list(flat), list(range(len(flat)))
-        sentiment = list(sent_sen)
-        if several:
-            clause_vecs = self.encoder.encode_sentences([c for _, c in several])
-            multi = {k for k, _ in several}
-            keep = [k for k in range(len(flat)) if k not in multi]
-            vecs = [sent_vecs[k] for k in keep] + list(clause_vecs)
-            texts = [flat[k] for k in keep] + [c for _, c in several]
-            owner = keep + [k for k, _ in several]
-            sentiment = [sent_sen[k] for k in keep] + self._sentiment(
-                sentence_features(clause_vecs), [c for _, c in several])
-        scores = self._needs(np.asarray(vecs, dtype=np.float32).reshape(len(vecs), -1), texts)
-        owner_arr = np.asarray(owner)
-        n_needs = scores.shape[1]
-        best = np.zeros((len(flat), n_needs), dtype=np.int64)
-        need_sen = np.full((len(flat), n_needs), -np.inf, dtype=np.float32)
-        for i, k in enumerate(owner_arr):
-            better = scores[i] > need_sen[k]
-            need_sen[k, better] = scores[i, better]
-            best[k, better] = i
-        return need_sen, best, sentiment
+        turning = [c for cs in clauses if len(cs) > 1 for c in cs]
+        clause_vecs = (self.encoder.encode_sentences(turning) if turning
+                       else np.zeros((0, sent_vecs.shape[1]), dtype=np.float32))
+        clause_sen = (self._sentiment(sentence_features(clause_vecs), turning) if turning
+                      else [])
+        vecs: list[np.ndarray] = []
+        texts: list[str] = []
+        sentiment: list[tuple[str, float]] = []
+        bounds = [0]
+        c = 0  # next clause of ``turning``
+        for k, cs in enumerate(clauses):
+            if len(cs) > 1:
+                vecs += list(clause_vecs[c : c + len(cs)])
+                sentiment += clause_sen[c : c + len(cs)]
+                texts += cs
+                c += len(cs)
+            else:
+                vecs.append(sent_vecs[k])
+                sentiment.append(sent_sen[k])
+                texts.append(flat[k])
+            bounds.append(len(texts))
+        scores = self._needs(np.stack(vecs).astype(np.float32), texts)
+        # First row holding each need's best score, per sentence.
+        best = np.stack([a + scores[a:b].argmax(axis=0) for a, b in pairwise(bounds)])
+        return np.take_along_axis(scores, best, axis=0), best, sentiment
 
     def _sentiment(self, x: np.ndarray, texts: list[str]) -> list[tuple[str, float]]:
         if self.sentiment_model is not None:
