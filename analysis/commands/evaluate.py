@@ -12,7 +12,7 @@ import click
 
 from analysis.commands.classify import (
     build_or_exit,
-    check_need_ids_or_exit,
+    fail_input,
     optional_config,
     read_labelled_or_exit,
 )
@@ -37,13 +37,16 @@ def command(config_path: Path, input_path: Path, workspace_dir: Path | None) -> 
 
         reviewgap evaluate --input labelled.csv
     """
-    from analysis.classify.evaluate import evaluate, write_evaluation
+    from analysis.classify.evaluate import LabelledFileError, evaluate, write_evaluation
 
     frame = read_labelled_or_exit(input_path)
     cfg = optional_config(config_path)
     clf = build_or_exit(cfg)
-    check_need_ids_or_exit(frame, clf, input_path)
-    result = evaluate(clf, frame, input_name=str(input_path))
+    try:  # evaluate() checks the need ids before classifying anything
+        result = evaluate(clf, frame, input_name=str(input_path))
+    except LabelledFileError as exc:
+        fail_input(str(exc))
+        raise  # fail_input exits; this keeps type checkers aware of it
     if workspace_dir is None:
         workspace_dir = cfg.workspace if cfg else Path("data")
     path = write_evaluation(result, workspace_dir / "evaluation")
