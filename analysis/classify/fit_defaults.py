@@ -273,8 +273,6 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
         "sentences": len(texts), "needs": len(DEFAULT_NEEDS),
         "command": "python -m analysis.classify.fit_defaults "
                    + " ".join(argv if argv is not None else sys.argv[1:])}}
-    for key in ("heads", "digest"):  # recomputed by save()
-        manifest.pop(key, None)
     attrs.evolve(shipped, heads={**shipped.heads, "needs": needs}, manifest=manifest
                  ).save(args.out)
     log.info("refitted the needs head from %d example sentences into %s", len(texts), args.out)
