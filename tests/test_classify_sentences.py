@@ -6,7 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.classify.language import detect_languages
-from analysis.classify.sentences import MAX_WORDS, split_clauses, split_sentences
+from analysis.classify.sentences import (
+    CLAUSE_LANGUAGES,
+    MAX_WORDS,
+    split_clauses,
+    split_sentences,
+)
 
 
 def test_split_on_punctuation_emoji_and_newlines() -> None:
@@ -55,6 +60,33 @@ def test_clauses_cut_where_a_sentence_turns() -> None:
     for whole in ("Great app though", "It's nothing but bugs.", "Even though it's free, meh",
                   "But why?", "Butterfly mode is great but", "The button is broken"):
         assert split_clauses(whole) == [whole], whole
+
+
+def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
+    assert split_clauses("Très jolie, mais elle plante souvent.", "fr") == [
+        "Très jolie,", "mais elle plante souvent."]
+    assert split_clauses("L'abonnement vaut le coup, même si l'assistance est lente.", "fr") == [
+        "L'abonnement vaut le coup,", "même si l'assistance est lente."]
+    assert split_clauses("Rapide et fluide, par contre la synchro échoue", "fr") == [
+        "Rapide et fluide,", "par contre la synchro échoue"]
+    assert split_clauses("Tout marche bien, sauf les sauvegardes automatiques.", "fr") == [
+        "Tout marche bien,", "sauf les sauvegardes automatiques."]
+    # "même" alone ("the same") and words merely containing "mais" do not cut.
+    for whole in ("Toujours la même erreur au démarrage.", "Désormais elle marche bien."):
+        assert split_clauses(whole, "fr") == [whole], whole
+    # The English words do not cut French text, nor the French words English text.
+    assert split_clauses("Le design est but, elle plante", "fr") == [
+        "Le design est but, elle plante"]
+    assert split_clauses("Nice app, mais it crashes", "en") == ["Nice app, mais it crashes"]
+    # Undetermined or unknown language: English words (short text is often undetermined).
+    assert split_clauses("Nice design, but it crashes", None) == split_clauses(
+        "Nice design, but it crashes", "und") == ["Nice design,", "but it crashes"]
+    # A language without contrast words of its own is cut only at ";".
+    assert split_clauses("Schönes Design, aber es stürzt ab", "de") == [
+        "Schönes Design, aber es stürzt ab"]
+    assert split_clauses("Schönes Design; es stürzt oft ab", "de") == [
+        "Schönes Design;", "es stürzt oft ab"]
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr"}
 
 
 @settings(max_examples=300, deadline=None)

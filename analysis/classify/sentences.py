@@ -24,7 +24,18 @@ _LETTER = re.compile(r"[^\W\d_]")
 _RUN_ON = re.compile(r",\s+|\s+(?=(?:but|however|although|though|and then)\b)", re.IGNORECASE)
 MAX_WORDS = 60
 """Longer unpunctuated stretches are cut at commas/conjunctions (one aspect per piece)."""
-_CONTRAST = re.compile(r";|\b(?:but|though|although|however|whereas|except)\b", re.IGNORECASE)
+# Words where a sentence turns, per language (``;`` in every language). Other languages are
+# read whole; undetermined text (short, mixed) is read with the English words.
+_CONTRAST_WORDS = {
+    "en": "but|though|although|however|whereas|except",
+    "fr": "mais|cependant|pourtant|toutefois|néanmoins|bien que|quoique|même si|alors que|"
+          "tandis que|sauf|par contre|en revanche",
+}
+_CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
+             for lang, words in _CONTRAST_WORDS.items()}
+_NO_CONTRAST = re.compile(";")
+CLAUSE_LANGUAGES = tuple(_CONTRAST_WORDS)
+"""Languages whose sentences are cut at their own contrast words (others only at ``;``)."""
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MIN_CLAUSE_WORDS = 2
 """Each side of a clause cut needs this many words (the conjunction not counted): "great app
@@ -95,12 +106,15 @@ def _cut_run_on(sentence: str) -> list[str]:
     return final
 
 
-def split_clauses(sentence: str) -> list[str]:
+def split_clauses(sentence: str, language: str | None = "en") -> list[str]:
     """Cut a sentence where it turns ("nice design, but it crashes"; "fast and cheap; support
-    never answers"), so that each part can carry its own need and sentiment.
+    never answers"; "rapide, mais elle plante"), so that each part can carry its own need and
+    sentiment.
 
     Args:
         sentence: one sentence from :func:`split_sentences`.
+        language: the review's language code; :data:`CLAUSE_LANGUAGES` are cut at their own
+            contrast words, others only at ``;``, ``None`` or ``und`` (undetermined) as English.
 
     Returns:
         Substrings of ``sentence`` in order (the conjunction starts the following part; a ``;``
@@ -113,7 +127,8 @@ def split_clauses(sentence: str) -> list[str]:
     """
     cuts: list[int] = []
     start = 0
-    for m in _CONTRAST.finditer(sentence):
+    lang = "en" if language in (None, "und") else language
+    for m in _CONTRAST.get(lang, _NO_CONTRAST).finditer(sentence):
         cut = m.end() if m.group() == ";" else m.start()
         after = sentence[m.end() :]
         if (len(_WORDS.findall(sentence[start:m.start()])) >= MIN_CLAUSE_WORDS
