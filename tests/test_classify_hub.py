@@ -55,6 +55,10 @@ def test_sentiment_model_and_zero_shot_needs_model_from_folders(tiny) -> None:
         # threshold 0: every need is reported, each with an entailment probability
         assert set(o.needs) == set(clf.taxonomy.ids)
         assert all(0 <= v <= 1 for v in o.needs.values())
+    # Unset, the threshold of a zero-shot model is 0.5 whatever the heads' manifest says
+    # (its scores are entailment probabilities, not the needs head's).
+    unset = build_classifier(_cfg(tiny, needs_model=str(tiny["nli"])))
+    assert (unset.need_threshold, unset.need_thresholds) == (0.5, {})
 
 
 def test_star_labels_map_to_sentiment(tiny) -> None:

@@ -97,7 +97,7 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert "question" in tiny_clf.heads.heads["input_types"].labels
     assert "/q-rule1/" in tiny_clf.model_version
     # Nor labels read per sentence with labels read per clause.
-    assert tiny_clf.model_version.endswith("/clauses1")
+    assert tiny_clf.model_version.endswith("/clauses2")  # English and French contrast words
 
 
 def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
@@ -137,8 +137,8 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
         "classification": tiny_config.classification.model_copy(
             update={"aspect_clauses": False})}))
     whole.need_threshold = 0.0
-    assert not whole.model_version.endswith("/clauses1")
-    assert whole.model_version == clf.model_version.removesuffix("/clauses1")
+    assert not whole.model_version.endswith("/clauses2")
+    assert whole.model_version == clf.model_version.removesuffix("/clauses2")
     (read_whole,) = whole.classify([text])
     sentence = read_whole.sentences[0]
     in_context = whole.encoder.encode_reviews([text], [[sentence.text, "why slow"]])[1][:1]
@@ -232,3 +232,46 @@ def test_encoder_cache_stays_bounded_and_correct(tiny_clf) -> None:
     finally:
         enc._cache.capacity = old_size
 
+
+
+def test_need_threshold_comes_from_the_heads_per_language_unless_configured(
+        tiny_config, tmp_path: Path) -> None:
+    """Unset ``need_threshold``: the heads' manifest decides (``need_threshold`` and
+    ``need_threshold_by_language``; the multilingual heads score French lower). Set: one value
+    for every language. Either way the model version names what was used."""
+    import json
+    import shutil
+
+    from analysis.classify.pipeline import build_classifier, version_need_threshold
+
+    heads = shutil.copytree(tiny_config.classification.heads, tmp_path / "heads")
+    manifest = json.loads((heads / "manifest.json").read_text("utf-8"))
+    manifest.update(need_threshold=0.7, need_threshold_by_language={"fr": 0.2})
+    (heads / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+    def build(**extra: object):  # type: ignore[no-untyped-def]
+        return build_classifier(tiny_config.model_copy(update={
+            "classification": tiny_config.classification.model_copy(update={
+                "heads": str(heads), "languages": ["en", "fr"], **extra})}))
+
+    clf = build()
+    assert (clf.need_threshold, clf.need_thresholds) == (0.7, {"fr": 0.2})
+    assert "/t0.7-fr0.2/" in clf.model_version
+    assert version_need_threshold(clf.model_version) == "0.7 (fr: 0.2)"
+    texts = [TEXTS[0], TEXTS[4]]
+    en, fr = clf.classify(texts, stated_languages=["en", "fr"])
+    assert (en.language, fr.language) == ("en", "fr")
+    for review, cut in ((en, 0.7), (fr, 0.2)):
+        assert review.needs == {k: v for k, v in review.need_scores.items() if v >= cut}
+        for s in review.sentences:
+            assert all(v >= cut for v in s.needs.values())
+    assert fr.needs  # the random heads score some need over 0.2: the French cut was applied
+
+    fixed = build(need_threshold=0.4)
+    assert (fixed.need_threshold, fixed.need_thresholds) == (0.4, {})
+    assert "/t0.4/" in fixed.model_version
+    for review in fixed.classify(texts, stated_languages=["en", "fr"]):
+        assert review.needs == {k: v for k, v in review.need_scores.items() if v >= 0.4}
+    # Heads whose manifest names no threshold: 0.5, as before.
+    assert build_classifier(tiny_config).need_threshold == 0.5
+    assert "/t0.5/" in build_classifier(tiny_config).model_version

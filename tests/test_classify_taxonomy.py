@@ -60,6 +60,33 @@ def test_config_validation_uses_default_need_ids() -> None:
     assert "content" not in build_taxonomy(cfg.needs).ids
 
 
+def test_needs_training_set_adds_the_french_examples_of_the_needs_in_use() -> None:
+    import csv
+
+    from analysis.classify.training import EXAMPLES_DIR, needs_training_set
+
+    with (EXAMPLES_DIR / "needs_fr.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    ids = {n.id for n in DEFAULT_NEEDS}
+    assert {r["need"] for r in rows} == ids | {""}  # every default need, plus generic sentences
+    assert all(sum(r["need"] == i for r in rows) >= 10 for i in ids)
+    assert len({r["text"] for r in rows}) == len(rows)
+    en_texts, en_labels = needs_training_set(DEFAULT_NEEDS)
+    texts, labels = needs_training_set(DEFAULT_NEEDS, ("en", "fr"))
+    assert (texts[: len(en_texts)], labels[: len(en_labels)]) == (en_texts, en_labels)
+    assert texts[len(en_texts):] == [r["text"] for r in rows]
+    assert labels[len(en_texts):] == [{r["need"]} if r["need"] else set() for r in rows]
+    # A disabled default need loses its French examples too; generic sentences stay.
+    cfg = validate_config({"products": [{"key": "a", "name": "A"}],
+                           "needs": {"disable": ["content"]}}, "r.toml")
+    texts, labels = needs_training_set(build_taxonomy(cfg.needs).needs, ("en", "fr"))
+    assert not any("content" in lab for lab in labels)
+    assert sum(lab == set() for lab in labels) == (
+        sum(lab == set() for lab in en_labels) + sum(not r["need"] for r in rows))
+    with pytest.raises(ValueError, match=r"'de'.*en, fr"):
+        needs_training_set(DEFAULT_NEEDS, ("en", "de"))
+
+
 def test_training_sentences_cover_every_need_and_generic_negatives() -> None:
     texts, labels = training_sentences(DEFAULT_NEEDS)
     assert len(texts) == len(labels)

@@ -108,3 +108,15 @@ def test_unknown_need_ids_are_named_with_their_row() -> None:
     with pytest.raises(LabelledFileError, match=r"in\.csv: column 'needs', row 3: .*pricng"):
         check_need_ids(frame, ["pricing", "support"], "in.csv")
     check_need_ids(frame.iloc[:1], ["pricing", "support"], "in.csv")  # known ids: no error
+
+
+def test_fit_defaults_need_threshold_takes_values_per_language() -> None:
+    import argparse
+
+    from analysis.classify.fit_defaults import need_threshold_arg
+
+    assert need_threshold_arg("0.6") == (0.6, {})
+    assert need_threshold_arg("0.6,fr=0.5,de=0.55") == (0.6, {"fr": 0.5, "de": 0.55})
+    for bad in ("", "fr=0.5", "0.6,fr", "0.6,fr=x"):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"0\.6,fr=0\.5"):
+            need_threshold_arg(bad)

@@ -100,7 +100,15 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
         languages = MEASURED_LANGUAGES[c.encoder]
         log.info("classification.languages not set: labelling %s with %s",
                  ", ".join(languages), c.encoder)
-    return ReviewClassifier(encoder, heads, taxonomy, need_threshold=c.need_threshold,
+    # A set need_threshold holds for every language. Unset: the heads' own (per language where
+    # their manifest says so); a zero-shot model's scores are entailment probabilities, and 0.5
+    # is their own midpoint.
+    need_threshold, by_language = c.need_threshold, {}
+    if need_threshold is None:
+        need_threshold = 0.5 if needs_model is not None else heads.need_threshold
+        by_language = {} if needs_model is not None else heads.need_thresholds_by_language
+    return ReviewClassifier(encoder, heads, taxonomy, need_threshold=need_threshold,
+                            need_thresholds=by_language,
                             languages=languages, sentiment_model=sentiment_model,
                             needs_model=needs_model, onnx=c.onnx,
                             aspect_clauses=c.aspect_clauses)
@@ -116,7 +124,7 @@ def _with_custom_needs(heads: HeadSet, taxonomy, encoder) -> HeadSet:  # type: i
     missing = tuple(i for i in taxonomy.ids if i not in known.labels)
     if not missing:
         return heads
-    texts, labels = needs_training_set(taxonomy.needs)
+    texts, labels = needs_training_set(taxonomy.needs, heads.example_languages)
     new = fit_needs(encoder.encode_sentences(texts), labels, missing)
     log.info("fitted needs heads for %s from %d example sentences", missing, len(texts))
     merged = attrs.evolve(

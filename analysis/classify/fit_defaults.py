@@ -191,7 +191,7 @@ def run_fold(frame: pd.DataFrame, train: np.ndarray, ref: ModelRef, args: argpar
     encoder = _encoder(ref, args.adapter, args.threads)
     key = _adapter_key(ref, args.adapter)
     x = embed_frame(frame, encoder, cache, key)
-    need_texts, need_labels = needs_training_set(DEFAULT_NEEDS)
+    need_texts, need_labels = needs_training_set(DEFAULT_NEEDS, args.example_languages)
     heads, info = fit_heads(x[train], frame[train], cache.sentences(key, encoder, need_texts),
                             need_labels)
     return heads, info, encoder, x
@@ -266,9 +266,14 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
         raise SystemExit(f"--out {args.out} holds heads for encoder {shipped.encoder!r}, "
                          f"not {ref.id!r}: pass --encoder {shipped.encoder}")
     encoder = _encoder(ref, shipped.adapter, args.threads)
-    texts, labels = needs_training_set(DEFAULT_NEEDS)
+    args.example_languages = args.example_languages or shipped.example_languages
+    texts, labels = needs_training_set(DEFAULT_NEEDS, args.example_languages)
     needs = fit_needs(encoder.encode_sentences(texts), labels, [n.id for n in DEFAULT_NEEDS])
-    manifest = {**shipped.manifest, "needs_refit": {
+    if args.need_threshold is not None:
+        shipped.manifest["need_threshold"] = args.need_threshold[0]
+        shipped.manifest["need_threshold_by_language"] = args.need_threshold[1]
+    manifest = {**shipped.manifest, "needs_example_languages": list(args.example_languages),
+                "needs_refit": {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sentences": len(texts), "needs": len(DEFAULT_NEEDS),
         "command": "python -m analysis.classify.fit_defaults "
@@ -277,6 +282,17 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
                  ).save(args.out)
     log.info("refitted the needs head from %d example sentences into %s", len(texts), args.out)
     return 0
+
+
+def need_threshold_arg(value: str) -> tuple[float, dict[str, float]]:
+    """``0.6`` or ``0.6,fr=0.5`` -> (threshold, {language: threshold})."""
+    first, *rest = value.split(",")
+    try:
+        return float(first), {k.strip(): float(v) for k, v in (p.split("=") for p in rest)}
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected a number, then optional language=number pairs "
+            "(0.6,fr=0.5)") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,11 +319,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--needs-only", action="store_true",
                    help="refit only the needs head of the heads in --out (its adapter kept) "
                         "from the taxonomy's example sentences; seconds instead of minutes")
+    p.add_argument("--example-languages", type=lambda v: tuple(v.split(",")),
+                   help="comma-separated languages of the need example sentences the needs head "
+                        "learns from (en, fr; fr is for a multilingual --encoder). Default: en; "
+                        "with --needs-only, those the --out heads were fitted on")
+    p.add_argument("--need-threshold", type=need_threshold_arg,
+                   help="score at which the needs head's output counts as a mention, written to "
+                        "the manifest (the default of classification.need_threshold), optionally "
+                        "with other values per language: 0.6,fr=0.5. Default: 0.5; with "
+                        "--needs-only, the --out heads' own")
     args = p.parse_args(argv)
     args.adapter = None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.needs_only:
         return refit_needs(args, argv)
+    args.example_languages = args.example_languages or ("en",)
     data_dir = args.data or find_minibar()
     frame = load_training_frame(data_dir)
     ref = resolve_model(args.encoder, "--encoder") if args.encoder else bundled_encoder()
@@ -355,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {
         "encoder": ref.id,
         "features": FEATURES,
+        "needs_example_languages": list(args.example_languages),
+        "need_threshold": (args.need_threshold or (0.5, {}))[0],
+        "need_threshold_by_language": (args.need_threshold or (0.5, {}))[1],
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sources": {
             "minibar-en": "Jl-wei/mini-bar dataset/for_classification (MIT), 3 apps x 2,000 "

@@ -106,6 +106,26 @@ class HeadSet:
         return str(self.manifest.get("encoder", ""))
 
     @property
+    def need_threshold(self) -> float:
+        """Score at which the needs head's output counts as a mention (manifest
+        ``need_threshold``, 0.5 when it names none)."""
+        return float(self.manifest.get("need_threshold", 0.5))
+
+    @property
+    def need_thresholds_by_language(self) -> dict[str, float]:
+        """Languages whose need threshold differs from :attr:`need_threshold` (manifest
+        ``need_threshold_by_language``): the needs head scores some languages lower."""
+        return {k: float(v) for k, v in self.manifest.get("need_threshold_by_language",
+                                                           {}).items()}
+
+    @property
+    def example_languages(self) -> tuple[str, ...]:
+        """Languages of the need example sentences the needs head learned from (``en`` for
+        heads written before other languages had examples); custom needs are fitted on the
+        same ones."""
+        return tuple(self.manifest.get("needs_example_languages", ("en",)))
+
+    @property
     def digest(self) -> str:
         """12 hex digits over every array and label: changes whenever a head changes."""
         h = hashlib.sha256()

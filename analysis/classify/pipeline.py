@@ -11,15 +11,16 @@ review, on ``[sentence, sentence]`` for aspect-level needs/sentiment/input type 
 to the review (max over sentences).
 
 Aspect level: a sentence that turns ("nice design, but it crashes") is also cut into clauses
-(:func:`~analysis.classify.sentences.split_clauses`), each embedded on its own (in the review's
-context each clause carries the other's sentiment). A need's score in such a sentence is its best
-clause's, and the mention takes that clause's sentiment, so one sentence can praise one need and
-blame another.
+(:func:`~analysis.classify.sentences.split_clauses`, at its review's language's contrast words),
+each embedded on its own (in the review's context each clause carries the other's sentiment). A
+need's score in such a sentence is its best clause's, and the mention takes that clause's
+sentiment, so one sentence can praise one need and blame another.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,7 @@ class ReviewClassifier:
         taxonomy: Taxonomy,
         *,
         need_threshold: float = 0.5,
+        need_thresholds: Mapping[str, float] | None = None,
         languages: Sequence[str] = ("en",),
         sentiment_model: SentimentModel | None = None,
         needs_model: NeedsModel | None = None,
@@ -132,6 +134,8 @@ class ReviewClassifier:
         self.heads = heads
         self.taxonomy = taxonomy
         self.need_threshold = need_threshold
+        self.need_thresholds = dict(need_thresholds or {})
+        """Per-language need thresholds where they differ from ``need_threshold``."""
         self.languages = tuple(languages)
         self.sentiment_model = sentiment_model
         self.needs_model = needs_model
@@ -147,7 +151,8 @@ class ReviewClassifier:
         """Stable id of everything that shapes the labels: encoder, heads, taxonomy, options."""
         parts = [self.encoder.id + ("+onnx-int8" if self.onnx else ""),
                  f"heads-{self.heads.digest}", f"needs-{self.taxonomy.digest}",
-                 f"t{self.need_threshold:g}"]
+                 "t" + "-".join([f"{self.need_threshold:g}", *(
+                     f"{lang}{t:g}" for lang, t in sorted(self.need_thresholds.items()))])]
         if "question" in self.heads.heads["input_types"].labels:
             parts.append(QUESTION_RULE_VERSION)
         if self.aspect_clauses:
@@ -221,7 +226,8 @@ class ReviewClassifier:
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
         _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
-        need_sen, need_part, part_sent = self._aspects(sent_vecs, flat, sent_sen)
+        flat_langs = [lab.language for lab, ss in zip(labels, sents, strict=True) for _ in ss]
+        need_sen, need_part, part_sent = self._aspects(sent_vecs, flat, flat_langs, sent_sen)
         ids = self.taxonomy.ids
         for i, lab in enumerate(labels):
             lab.sentiment, lab.sentiment_score = sent_rev[i]
@@ -235,10 +241,11 @@ class ReviewClassifier:
             review_need = need_sen[a:b].max(axis=0) if b > a else np.zeros(len(ids))
             lab.need_scores = {k: round(float(v), 4) for k, v in zip(ids, review_need,
                                                                      strict=True)}
-            lab.needs = {k: v for k, v in lab.need_scores.items() if v >= self.need_threshold}
+            cut = self.need_thresholds.get(lab.language or "", self.need_threshold)
+            lab.needs = {k: v for k, v in lab.need_scores.items() if v >= cut}
             for k in range(a, b):
                 s_needs = {nid: float(need_sen[k, j]) for j, nid in enumerate(ids)
-                           if need_sen[k, j] >= self.need_threshold}
+                           if need_sen[k, j] >= cut}
                 lab.sentences.append(SentenceLabels(
                     index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
                     sentiment_score=sent_sen[k][1],
@@ -246,7 +253,7 @@ class ReviewClassifier:
                     need_sentiment={nid: part_sent[need_part[k, j]]
                                     for j, nid in enumerate(ids) if nid in s_needs}))
 
-    def _aspects(self, sent_vecs: np.ndarray, flat: list[str],
+    def _aspects(self, sent_vecs: np.ndarray, flat: list[str], langs: list[str | None],
                  sent_sen: list[tuple[str, float]]
                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float]]]:
         """Needs per sentence and the sentiment of each mention.
@@ -260,7 +267,8 @@ class ReviewClassifier:
             holds that score; (sentiment, score) per row). Rows follow the sentences: one per
             one-clause sentence, one per clause of the others.
         """
-        clauses = [split_clauses(s) if self.aspect_clauses else [s] for s in flat]
+        clauses = [split_clauses(s, lang) if self.aspect_clauses else [s]
+                   for s, lang in zip(flat, langs, strict=True)]
         turning = [c for cs in clauses if len(cs) > 1 for c in cs]
         clause_vecs = (self.encoder.encode_sentences(turning) if turning
                        else np.zeros((0, sent_vecs.shape[1]), dtype=np.float32))
@@ -328,12 +336,25 @@ def _join(title: str | None, text: str | None) -> str:
     return text
 
 
+def version_need_threshold(model_version: str) -> str | None:
+    """The need threshold a :attr:`ReviewClassifier.model_version` was made with, for display
+    (``t0.6-fr0.5`` gives ``"0.6 (fr: 0.5)"``), or None when the version has none."""
+    part = next((p for p in model_version.split("/")
+                 if re.fullmatch(r"t[0-9.]+(-[a-z]+[0-9.]+)*", p)), None)
+    if part is None:
+        return None
+    first, *per_lang = part[1:].split("-")
+    langs = ", ".join(f"{m[1]}: {m[2]}" for m in (re.fullmatch(r"([a-z]+)([0-9.]+)", x)
+                                                  for x in per_lang) if m)
+    return f"{first} ({langs})" if langs else first
+
+
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
-ASPECT_VERSION = "clauses1"
+ASPECT_VERSION = "clauses2"
 """Part of ``model_version``: needs and mention sentiment read per clause
-(:func:`~analysis.classify.sentences.split_clauses`, English conjunctions); labels made per
-sentence only are labelled again."""
+(:func:`~analysis.classify.sentences.split_clauses`: English and French contrast words); labels
+made per sentence only, or with English words only (``clauses1``), are labelled again."""
 QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
 """Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
 

@@ -9,8 +9,10 @@ only (grouped by app/source when groups are given), never on the data a figure i
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -132,6 +134,41 @@ def fit_needs(vectors: np.ndarray, labels: list[set[str]], need_ids: Sequence[st
     return head_from_sklearn(models, tuple(need_ids), "sigmoid")
 
 
-def needs_training_set(needs: Sequence[Need]) -> tuple[list[str], list[set[str]]]:
-    """Example sentences of every need plus generic sentences (negatives for all)."""
-    return training_sentences(needs)
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLE_LANGUAGES: tuple[str, ...] = ("en", "fr")
+"""Languages the default needs have example sentences in: English in the taxonomy, others in
+``examples/needs_<lang>.csv`` (columns ``need``, ``text``; an empty ``need`` is a sentence that
+names no need)."""
+
+
+def needs_training_set(needs: Sequence[Need], languages: Sequence[str] = ("en",)
+                       ) -> tuple[list[str], list[set[str]]]:
+    """Example sentences of every need plus generic sentences (negatives for all).
+
+    Args:
+        needs: the taxonomy in use; its own examples and descriptions (English for the
+            defaults, whatever the user wrote for custom needs) always count.
+        languages: also read the default needs' examples written in these languages (for a
+            multilingual encoder). Examples of needs not in ``needs`` are left out; generic
+            sentences are kept.
+
+    Raises:
+        ValueError: a language without an examples file, naming the languages there are.
+    """
+    texts, labels = training_sentences(needs)
+    ids = {n.id for n in needs}
+    for lang in languages:
+        if lang == "en":
+            continue
+        path = EXAMPLES_DIR / f"needs_{lang}.csv"
+        if lang not in EXAMPLE_LANGUAGES or not path.is_file():
+            raise ValueError(f"no need example sentences in {lang!r} (there are: "
+                             f"{', '.join(EXAMPLE_LANGUAGES)})")
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                need = (row["need"] or "").strip()
+                if need and need not in ids:
+                    continue  # a disabled default need
+                texts.append(row["text"])
+                labels.append({need} if need else set())
+    return texts, labels

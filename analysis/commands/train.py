@@ -94,7 +94,8 @@ def command(config_path: Path, input_path: Path, out_dir: Path | None) -> None:
             thr[rows[lab]] = new.thresholds[j]  # type: ignore[index]
         heads["input_types"] = attrs.evolve(old, coef=coef, intercept=icpt, thresholds=thr)
     if "needs" in frame:
-        ex_texts, ex_labels = needs_training_set(clf.taxonomy.needs)
+        ex_texts, ex_labels = needs_training_set(clf.taxonomy.needs,
+                                                 clf.heads.example_languages)
         sent_vecs = clf.encoder.encode_sentences(ex_texts)
         # A labelled review is a positive for each of its needs (whole-review embedding).
         all_vecs = np.vstack([sent_vecs, x[:, :dim]])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.classify.pipeline import version_need_threshold
 from analysis.metrics.inputs import INPUT_CLASSES
 from analysis.metrics.shares import MARKET
 from analysis.metrics.whitespace import NEG_THRESHOLD
@@ -264,7 +265,9 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
         "encoder": c.encoder or "all-MiniLM-L6-v2 (bundled)",
         "sentiment_model": c.sentiment_model or "reviewgap sentiment head",
         "needs_model": c.needs_model or "reviewgap needs heads",
-        "need_threshold": c.need_threshold,
+        # The threshold the labels were made with (the config may leave it to the heads).
+        "need_threshold": (version_need_threshold(data.model_version) if data.model_version
+                           else c.need_threshold),
         "languages": c.languages,
         "accuracy": accuracy,
         "holdout": holdout_section(data.holdout),
