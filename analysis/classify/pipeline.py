@@ -102,14 +102,16 @@ class ReviewLabels:
 
     def mention_rows(self, uid: str, model_version: str) -> list[dict[str, Any]]:
         """``mentions`` rows: one per (sentence, need) at or over the threshold."""
-        return [
-            {"uid": uid, "model_version": model_version, "sentence_index": s.index,
-             "need": need, "sentence": s.text, "score": round(score, 4),
-             "sentiment": s.mention_sentiment(need)[0],
-             "sentiment_score": round(s.mention_sentiment(need)[1], 4),
-             "input_type": s.input_type}
-            for s in self.sentences for need, score in s.needs.items()
-        ]
+        rows = []
+        for s in self.sentences:
+            for need, score in s.needs.items():
+                sentiment, sentiment_score = s.mention_sentiment(need)
+                rows.append({"uid": uid, "model_version": model_version,
+                             "sentence_index": s.index, "need": need, "sentence": s.text,
+                             "score": round(score, 4), "sentiment": sentiment,
+                             "sentiment_score": round(sentiment_score, 4),
+                             "input_type": s.input_type})
+        return rows
 
 
 class ReviewClassifier:
