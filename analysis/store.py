@@ -129,7 +129,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (model_version, theme_id)
     );
     """,
+    # 2: the clause of a sentence that turns which carries the mention (quotes highlight it);
+    # NULL when the sentence was read whole, and for mentions stored before this version.
+    """
+    ALTER TABLE mentions ADD COLUMN clause TEXT;
+    """,
 )
+
+
+MENTION_COLUMNS: tuple[str, ...] = ("uid", "model_version", "sentence_index", "need", "sentence",
+                                    "clause", "score", "sentiment", "sentiment_score",
+                                    "input_type")
+"""Columns of a ``mentions`` row (:meth:`ReviewLabels.mention_rows` and theme mentions)."""
 
 
 def content_hash(review: dict[str, Any]) -> str:
@@ -429,8 +440,7 @@ class ReviewStore:
         cols = ("uid", "model_version", "language", "status", "sentiment", "sentiment_score",
                 "problem_report", "feature_request", "praise", "question", "other", "input_type",
                 "needs_json", "classified_at")
-        mcols = ("uid", "model_version", "sentence_index", "need", "sentence", "score",
-                 "sentiment", "sentiment_score", "input_type")
+        mcols = MENTION_COLUMNS
         with self.transaction() as conn:
             for row in rows:
                 values = {**row, "classified_at": row.get("classified_at") or utc_now()}
@@ -489,8 +499,7 @@ class ReviewStore:
                 # Theme ids are renumbered by each discovery: the old theme mentions go too.
                 conn.execute("DELETE FROM mentions WHERE model_version = ? AND need LIKE "
                              "'theme:%'", (model_version,))
-                mcols = ("uid", "model_version", "sentence_index", "need", "sentence", "score",
-                         "sentiment", "sentiment_score", "input_type")
+                mcols = MENTION_COLUMNS
                 for m in mentions:
                     conn.execute(
                         f"INSERT OR REPLACE INTO mentions ({', '.join(mcols)}) VALUES "

@@ -123,12 +123,15 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
         assert turning.needs[need] == pytest.approx(float(scores[best, j]), abs=1e-5)
         assert turning.mention_sentiment(need)[0] == sentiment[best][0]
         assert turning.mention_sentiment(need)[1] == pytest.approx(sentiment[best][1], abs=1e-5)
+        assert turning.need_clause[need] == clauses[best]  # what a quote highlights
         assert plain.mention_sentiment(need) == (plain.sentiment, plain.sentiment_score)
+    assert plain.need_clause == {}  # read whole: no clause
     rows = out.mention_rows("u1", clf.model_version)
     assert len(rows) == 2 * len(ids)
     for row in rows:
         sentence = out.sentences[row["sentence_index"]]
         assert row["sentiment"] == sentence.mention_sentiment(row["need"])[0]
+        assert row["clause"] == sentence.need_clause.get(row["need"])
     # The clauses differ in sentiment score, so the two mentions are not just the sentence's.
     assert sentiment[0][1] != pytest.approx(sentiment[1][1], abs=1e-6)
 
@@ -146,6 +149,7 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
     for j, need in enumerate(ids):
         assert sentence.needs[need] == pytest.approx(float(sentence_scores[0, j]), abs=1e-5)
         assert sentence.mention_sentiment(need) == (sentence.sentiment, sentence.sentiment_score)
+    assert sentence.need_clause == {}
 
 
 def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:

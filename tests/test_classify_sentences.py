@@ -58,6 +58,7 @@ def test_clauses_cut_where_a_sentence_turns() -> None:
         "Works great", "except for the sync,", "though it is free"]
     # Too little on one side: not a turn.
     for whole in ("Great app though", "It's nothing but bugs.", "Even though it's free, meh",
+                  "Support sent nothing but canned replies.", "It is all but useless now.",
                   "But why?", "Butterfly mode is great but", "The button is broken"):
         assert split_clauses(whole) == [whole], whole
 

@@ -28,11 +28,13 @@ def _store_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         "needs": [{"sync_data": 0.9}, {"sync_data": 0.7}, {"pricing": 0.8}, {}],
     })
     mentions = pd.DataFrame({
-        "uid": ["s:1", "s:2", "s:2"], "sentence_index": [0, 0, 1],
-        "need": ["sync_data", "sync_data", "theme:3"],
-        "sentence": ["Sync fails.", "Love it.", "Love it."], "score": [0.9, 0.7, 0.5],
-        "sentiment": ["negative", "positive", "positive"],
-        "sentiment_score": [-0.9, 0.8, 0.8], "input_type": "other",
+        "uid": ["s:1", "s:1", "s:2", "s:2"], "sentence_index": [0, 1, 0, 1],
+        "need": ["sync_data", "sync_data", "sync_data", "theme:3"],
+        "sentence": ["Sync works at home.", "Nice design, but sync fails.", "Love it.",
+                     "Love it."],
+        "clause": [None, "but sync fails.", None, None], "score": [0.6, 0.9, 0.7, 0.5],
+        "sentiment": ["positive", "negative", "positive", "positive"],
+        "sentiment_score": [0.7, -0.9, 0.8, 0.8], "input_type": "other",
     })
     return reviews, cls, mentions
 
@@ -52,7 +54,10 @@ def test_need_rows_use_sentence_sentiment_else_review_sentiment() -> None:
     nt = need_table(rt, cls, mentions).set_index(["uid", "need"])
     assert ("s:2", "theme:3") not in nt.index  # themes are not needs
     assert nt.loc[("s:1", "sync_data"), "negative"]
-    assert nt.loc[("s:1", "sync_data"), "sentence"] == "Sync fails."
+    # The most negative mention's sentence, and the clause of that same row.
+    assert nt.loc[("s:1", "sync_data"), "sentence"] == "Nice design, but sync fails."
+    assert nt.loc[("s:1", "sync_data"), "clause"] == "but sync fails."
+    assert nt.loc[("s:2", "sync_data"), "clause"] == ""  # read whole: nothing to highlight
     assert not nt.loc[("s:2", "sync_data"), "negative"]
     # No sentence-level row for pricing: the review's own (negative) sentiment decides.
     assert nt.loc[("s:3", "pricing"), "negative"]

@@ -164,7 +164,7 @@ def test_quotes_pick_the_strongest_and_cut_on_words() -> None:
         "helpful_count": [0, 9, 0], "rating": [1, 3, 1], "sentiment": "negative",
         "sentiment_score": [-0.9, -0.3, -1.0]})
     needs = pd.DataFrame({"uid": ["1", "2", "3"], "product": "a", "need": "sync",
-                          "sentence": ["", "", ""], "negative": True,
+                          "sentence": ["", "", ""], "clause": "", "negative": True,
                           "sentiment_score": [-0.9, -0.3, -1.0]})
     out = pick_quotes(needs, reviews, product="a", need="sync", k=2)
     # "Bad" is strongest but shorter than 30 characters: informative quotes first.

@@ -103,7 +103,7 @@ def test_near_duplicate_quotes_are_skipped() -> None:
         "helpful_count": 0, "rating": 1, "sentiment": "negative",
         "sentiment_score": [-0.9, -0.8, -0.7, -0.2]})
     needs = pd.DataFrame({"uid": reviews["uid"], "product": "a", "need": "sync",
-                          "sentence": "", "negative": True,
+                          "sentence": "", "clause": "", "negative": True,
                           "sentiment_score": reviews["sentiment_score"]})
     picked = pick_quotes(needs, reviews, product="a", need="sync", k=3)
     # The weaker but different complaint replaces the two near-copies of the strongest one.
@@ -140,3 +140,30 @@ def test_switching_excerpt_starts_at_a_sentence_and_ends_on_a_word() -> None:
     assert excerpt.startswith("…After losing notes twice I switched to Bolt Notes")
     assert excerpt.endswith("…")
     assert excerpt[:-1].rstrip().split()[-1] in text.split()  # a whole word before the "…"
+
+
+def test_quotes_carry_the_clause_that_names_the_need_while_it_is_in_the_quote() -> None:
+    sentence = "The interface is lovely, but the app crashes every other day."
+    long = "Lovely design and great charts, " + "really " * 60 + "but the sync never works."
+    reviews = pd.DataFrame({
+        "uid": ["r0", "r1", "r2"], "product": "a", "title": None,
+        "text": [sentence, long, "Crashes all the time when I open a note, awful."],
+        "url": ["https://x/0", "https://x/1", "https://x/2"], "source": "s",
+        "published_at": pd.to_datetime(["2025-01-01"] * 3, utc=True),
+        "helpful_count": 0, "rating": 1, "sentiment": "negative",
+        "sentiment_score": [-0.9, -0.8, -0.7]})
+    needs = pd.DataFrame({"uid": reviews["uid"], "product": "a", "need": "reliability",
+                          "sentence": [sentence, long, ""],
+                          "clause": ["but the app crashes every other day.",
+                                     "but the sync never works.", ""],
+                          "negative": True, "sentiment_score": [-0.9, -0.8, -0.7]})
+    picked = pick_quotes(needs, reviews, product="a", need="reliability", k=3).set_index("uid")
+    assert picked.loc["r0", "clause"] == "but the app crashes every other day."
+    assert picked.loc["r0", "clause"] in picked.loc["r0", "quote"]
+    # Cut at max_chars, the quote lost its clause: nothing to highlight rather than a dangling one.
+    assert not picked.loc["r1", "quote"].endswith("works.")
+    assert picked.loc["r1", "clause"] == ""
+    assert picked.loc["r2", "clause"] == ""
+    table = quote_table(needs, reviews, k=3).set_index("uid")
+    assert table.loc["r0", "clause"] == "but the app crashes every other day."
+    assert table.loc["r1", "clause"] == ""

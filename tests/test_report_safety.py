@@ -52,6 +52,8 @@ def add_hostile(store, texts: list[str]) -> None:  # type: ignore[no-untyped-def
                        "needs_json": {"sync_data": 0.99}})
         mentions.append({"uid": uid, "model_version": MODEL_VERSION, "sentence_index": 0,
                          "need": "sync_data", "sentence": text, "score": 0.99,
+                         # as if the sentence turned: the highlighted clause is hostile too
+                         "clause": text[: len(text) * 2 // 3],
                          "sentiment": "negative", "sentiment_score": -1.0,
                          "input_type": "problem_report"})
     store.upsert_reviews(reviews, run_id="run-1")
@@ -89,6 +91,8 @@ def test_html_escapes_review_text(hostile_report) -> None:  # type: ignore[no-un
     assert "&lt;script&gt;document.write(" in html
     assert "<script>" not in html
     assert '<img src="file:///etc/passwd">' not in html
+    # The clause of a quote is highlighted, and escaped like the rest.
+    assert '<mark class="clause">&lt;img src=&#34;file:///etc/passwd&#34;&gt;' in html
 
 
 def test_xlsx_keeps_formula_text_inert(hostile_report) -> None:  # type: ignore[no-untyped-def]

@@ -86,3 +86,26 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StoreError, match="newer than this reviewgap"):
         ReviewStore(path)
+
+
+def test_a_store_from_before_clauses_migrates_and_keeps_its_mentions(tmp_path: Path) -> None:
+    """A version-1 store (mentions without ``clause``) opens, gains the column, keeps every row
+    (clause NULL), and new mentions store their clause."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO mentions (uid, model_version, sentence_index, need, sentence, score)"
+                 " VALUES ('apple_app_store:0', 'm0', 0, 'sync_data', 'Sync fails.', 0.9)")
+    conn.commit()
+    conn.close()
+    store = ReviewStore(path)
+    assert store.schema_version == len(MIGRATIONS) >= 2
+    old = store.mentions_frame("m0")
+    assert old[["sentence", "score"]].values.tolist() == [["Sync fails.", 0.9]]
+    assert old["clause"].isna().all()
+    store.write_classifications([], [
+        {"uid": "apple_app_store:0", "model_version": "m1", "sentence_index": 0,
+         "need": "reliability", "sentence": "Nice design, but it crashes.",
+         "clause": "but it crashes.", "score": 0.8}])
+    assert store.mentions_frame("m1")["clause"].tolist() == ["but it crashes."]

@@ -58,6 +58,9 @@ class SentenceLabels:
     need_sentiment: dict[str, tuple[str, float]] = attrs.Factory(dict)
     """Per need in ``needs``: (sentiment, score) of the clause that carries it (the sentence's
     own when the sentence is one clause)."""
+    need_clause: dict[str, str] = attrs.Factory(dict)
+    """Per need in ``needs`` of a sentence that turns: the clause that carries it (what a quote
+    of this mention highlights); absent when the sentence is read whole."""
 
     def mention_sentiment(self, need: str) -> tuple[str, float]:
         """(sentiment, score) of this sentence's mention of ``need``."""
@@ -108,6 +111,7 @@ class ReviewLabels:
                 sentiment, sentiment_score = s.mention_sentiment(need)
                 rows.append({"uid": uid, "model_version": model_version,
                              "sentence_index": s.index, "need": need, "sentence": s.text,
+                             "clause": s.need_clause.get(need),
                              "score": round(score, 4), "sentiment": sentiment,
                              "sentiment_score": round(sentiment_score, 4),
                              "input_type": s.input_type})
@@ -229,7 +233,8 @@ class ReviewClassifier:
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
         _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
         flat_langs = [lab.language for lab, ss in zip(labels, sents, strict=True) for _ in ss]
-        need_sen, need_part, part_sent = self._aspects(sent_vecs, flat, flat_langs, sent_sen)
+        need_sen, need_part, part_sent, part_text = self._aspects(sent_vecs, flat, flat_langs,
+                                                                  sent_sen)
         ids = self.taxonomy.ids
         for i, lab in enumerate(labels):
             lab.sentiment, lab.sentiment_score = sent_rev[i]
@@ -253,11 +258,14 @@ class ReviewClassifier:
                     sentiment_score=sent_sen[k][1],
                     input_type=_input_type(it_head.labels, it_sen[k], yes_sen[k]),
                     need_sentiment={nid: part_sent[need_part[k, j]]
-                                    for j, nid in enumerate(ids) if nid in s_needs}))
+                                    for j, nid in enumerate(ids) if nid in s_needs},
+                    need_clause={nid: part_text[need_part[k, j]]
+                                 for j, nid in enumerate(ids)
+                                 if nid in s_needs and part_text[need_part[k, j]] != flat[k]}))
 
     def _aspects(self, sent_vecs: np.ndarray, flat: list[str], langs: list[str | None],
                  sent_sen: list[tuple[str, float]]
-                 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float]]]:
+                 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float]], list[str]]:
         """Needs per sentence and the sentiment of each mention.
 
         A sentence of one clause is read as it is (its vector pooled in the review's context).
@@ -266,8 +274,8 @@ class ReviewClassifier:
 
         Returns:
             (need scores per sentence: its best clause's; per sentence and need, the row that
-            holds that score; (sentiment, score) per row). Rows follow the sentences: one per
-            one-clause sentence, one per clause of the others.
+            holds that score; (sentiment, score) per row; text per row). Rows follow the
+            sentences: one per one-clause sentence (its text), one per clause of the others.
         """
         clauses = [split_clauses(s, lang) if self.aspect_clauses else [s]
                    for s, lang in zip(flat, langs, strict=True)]
@@ -295,7 +303,7 @@ class ReviewClassifier:
         scores = self._needs(np.stack(vecs).astype(np.float32), texts)
         # First row holding each need's best score, per sentence.
         best = np.stack([a + scores[a:b].argmax(axis=0) for a, b in pairwise(bounds)])
-        return np.take_along_axis(scores, best, axis=0), best, sentiment
+        return np.take_along_axis(scores, best, axis=0), best, sentiment, texts
 
     def _sentiment(self, x: np.ndarray, texts: list[str]) -> list[tuple[str, float]]:
         if self.sentiment_model is not None:

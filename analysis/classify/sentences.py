@@ -27,7 +27,8 @@ MAX_WORDS = 60
 # Words where a sentence turns, per language (``;`` in every language). Other languages are
 # read whole; undetermined text (short, mixed) is read with the English words.
 _CONTRAST_WORDS = {
-    "en": "but|though|although|however|whereas|except",
+    # "nothing but canned replies", "all but useless": "but" means "only" / "almost" there.
+    "en": "(?<!nothing )(?<!anything )(?<!all )but|though|although|however|whereas|except",
     "fr": "mais|cependant|pourtant|toutefois|néanmoins|bien que|quoique|même si|alors que|"
           "tandis que|sauf|par contre|en revanche",
 }

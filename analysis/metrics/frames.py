@@ -11,7 +11,8 @@ and ``store.mentions_frame(v)``. Out: two tidy frames every other metric module 
 ``need_table`` (one row per review x need it mentions)
     uid, product, need, rating, month, version, sentiment_score (aspect: mean of the need's
     sentence scores, else the review's), negative (bool), sentence (the most negative sentence
-    naming the need, else ""), score (need confidence).
+    naming the need, else ""), clause (in that sentence, the clause that carries the need when
+    the sentence turns, "nice design, but it crashes"; else ""), score (need confidence).
 
 Definitions used everywhere:
 
@@ -43,7 +44,7 @@ REVIEW_TABLE_COLUMNS: tuple[str, ...] = (
 
 NEED_TABLE_COLUMNS: tuple[str, ...] = (
     "uid", "product", "need", "rating", "month", "version", "sentiment_score", "negative",
-    "sentence", "score",
+    "sentence", "clause", "score",
 )
 
 
@@ -154,11 +155,14 @@ def need_table(
     review_level = pd.DataFrame(pairs, columns=["uid", "need", "score"])
     men = mentions.loc[mentions["uid"].isin(uids) & ~mentions["need"].str.startswith("theme:")]
     sentence_level = (
-        men.assign(neg=men["sentiment"].eq("negative"))
+        # "" rather than missing: groupby's "first" skips missing values, and the clause must
+        # come from the same row as the sentence.
+        men.assign(neg=men["sentiment"].eq("negative"), clause=men["clause"].fillna(""))
         .sort_values(["uid", "need", "sentiment_score", "sentence_index"])
         .groupby(["uid", "need"], sort=False)
         .agg(aspect_score=("sentiment_score", "mean"), any_negative=("neg", "any"),
-             sentence=("sentence", "first"), mention_score=("score", "max"))
+             sentence=("sentence", "first"), clause=("clause", "first"),
+             mention_score=("score", "max"))
         .reset_index()
     )
     table = review_level.merge(sentence_level, on=["uid", "need"], how="outer")
@@ -174,6 +178,7 @@ def need_table(
         negative=table["any_negative"].where(has_sentence, table["sentiment"].eq("negative"))
         .astype(bool),
         sentence=table["sentence"].fillna(""),
+        clause=table["clause"].fillna(""),
         score=table["score"].fillna(table["mention_score"]),
     )
     return (table[list(NEED_TABLE_COLUMNS)]

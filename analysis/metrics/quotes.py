@@ -1,8 +1,8 @@
 """Quotes: representative verbatim excerpts behind a figure, with their source link.
 
 Stage: analyse. In: ``need_table`` and ``review_table`` (:mod:`.frames`). Out: ``quotes``
-frame (uid, product, need, quote, rating, published_at, url, source, sentiment_score), k rows
-per requested cell.
+frame (uid, product, need, quote, clause, rating, published_at, url, source, sentiment_score),
+k rows per requested cell.
 
 Choice rule, deterministic so the same data gives the same report: among the cell's reviews
 with the wanted polarity (negative mentions for complaints, non-negative for strengths), prefer
@@ -10,6 +10,9 @@ quotes of at least ``min_chars`` characters, then the strongest sentiment (most 
 aspect score for complaints, most positive for strengths), then the most helpful votes, then
 the newest, then the uid. The quote is the sentence that names the need when the classifier
 gave one, else the review's title and text; it is cut at ``max_chars`` on a word boundary.
+``clause`` is the part of a quoted sentence that turns ("nice design, but it crashes") which
+carries the need, for the template to highlight ("" when the sentence was read whole or the
+cut dropped it): the rest of the sentence may say the opposite about another need.
 Quotes are untrusted text: templates escape them (autoescape).
 
 Diversity: candidates are taken in that order, and one is skipped when it repeats an already
@@ -33,8 +36,14 @@ Two 10-word sentences that differ by one word score 9/11 = 0.82; by four words, 
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
-QUOTE_COLUMNS = ["uid", "product", "need", "quote", "rating", "published_at", "url", "source",
-                 "sentiment_score"]
+QUOTE_COLUMNS = ["uid", "product", "need", "quote", "clause", "rating", "published_at", "url",
+                 "source", "sentiment_score"]
+
+
+def _kept_clauses(quotes: pd.Series, clauses: pd.Series) -> list[str]:
+    """Each clause if its quote still contains it (a shortened quote may have cut it), else ""."""
+    return [c if isinstance(c, str) and c and c in q else ""
+            for q, c in zip(quotes, clauses, strict=True)]
 
 
 def shorten(text: str, max_chars: int) -> str:
@@ -103,7 +112,7 @@ def pick_quotes(
             "sentiment", "sentiment_score"]
     if need is None:
         pool = reviews if product is None else reviews.loc[reviews["product"] == product]
-        pool = pool[[*cols, "product"]].assign(need="", sentence="",
+        pool = pool[[*cols, "product"]].assign(need="", sentence="", clause="",
                                                negative=pool["sentiment"].eq("negative"))
         if not negative:
             pool = pool.loc[pool["sentiment"].eq("positive")]
@@ -114,8 +123,8 @@ def pick_quotes(
         pool = pool.loc[pool["negative"] == negative]
         # Narrow the review columns to the pool first: a merge over 50k reviews per cell is slow.
         info = reviews.loc[reviews["uid"].isin(pool["uid"]), cols[:-2]]
-        pool = pool[["uid", "product", "need", "sentence", "negative", "sentiment_score"]].merge(
-            info, on="uid")
+        pool = pool[["uid", "product", "need", "sentence", "clause", "negative",
+                     "sentiment_score"]].merge(info, on="uid")
     pool = pool.loc[pool["negative"] == negative]
     if pool.empty or k == 0:
         return pd.DataFrame(columns=QUOTE_COLUMNS)
@@ -128,6 +137,7 @@ def pick_quotes(
         helpful=pool["helpful_count"].fillna(0),
         newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"),
     )
+    pool = pool.assign(clause=_kept_clauses(pool["quote"], pool["clause"]))
     pool = pool.sort_values(["short", "strength", "helpful", "newest", "uid"],
                             ascending=[True, True, False, False, True])
     # One quote per review; identical and near-identical texts only once.
@@ -143,7 +153,7 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
     Same order and near-duplicate rule as :func:`pick_quotes` (informative first, most
     negative, most helpful, newest, uid), sorted once over all cells.
     """
-    neg = needs.loc[needs["negative"], ["uid", "product", "need", "sentence",
+    neg = needs.loc[needs["negative"], ["uid", "product", "need", "sentence", "clause",
                                         "sentiment_score"]]
     info = reviews.loc[reviews["uid"].isin(neg["uid"]),
                        ["uid", "title", "text", "url", "source", "published_at",
@@ -156,6 +166,7 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
         quote=[shorten(t, max_chars) for t in body], short=body.str.len() < 30,
         helpful=pool["helpful_count"].fillna(0),
         newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"))
+    pool = pool.assign(clause=_kept_clauses(pool["quote"], pool["clause"]))
     pool = pool.sort_values(["product", "need", "short", "sentiment_score", "helpful", "newest",
                              "uid"], ascending=[True, True, True, True, False, False, True])
     pool = pool.drop_duplicates(["product", "need", "uid"])
