@@ -267,12 +267,11 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
                          f"not {ref.id!r}: pass --encoder {shipped.encoder}")
     encoder = _encoder(ref, shipped.adapter, args.threads)
     args.example_languages = args.example_languages or shipped.example_languages
+    args.need_threshold = args.need_threshold or (shipped.need_threshold,
+                                                  shipped.need_thresholds_by_language)
     texts, labels = needs_training_set(DEFAULT_NEEDS, args.example_languages)
     needs = fit_needs(encoder.encode_sentences(texts), labels, [n.id for n in DEFAULT_NEEDS])
-    if args.need_threshold is not None:
-        shipped.manifest["need_threshold"] = args.need_threshold[0]
-        shipped.manifest["need_threshold_by_language"] = args.need_threshold[1]
-    manifest = {**shipped.manifest, "needs_example_languages": list(args.example_languages),
+    manifest = {**shipped.manifest, **needs_settings(args),
                 "needs_refit": {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sentences": len(texts), "needs": len(DEFAULT_NEEDS),
@@ -282,6 +281,13 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
                  ).save(args.out)
     log.info("refitted the needs head from %d example sentences into %s", len(texts), args.out)
     return 0
+
+
+def needs_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The manifest keys that say how the needs head reads: example languages, thresholds."""
+    threshold, by_language = args.need_threshold
+    return {"needs_example_languages": list(args.example_languages),
+            "need_threshold": threshold, "need_threshold_by_language": by_language}
 
 
 def need_threshold_arg(value: str) -> tuple[float, dict[str, float]]:
@@ -334,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.needs_only:
         return refit_needs(args, argv)
     args.example_languages = args.example_languages or ("en",)
+    args.need_threshold = args.need_threshold or (0.5, {})
     data_dir = args.data or find_minibar()
     frame = load_training_frame(data_dir)
     ref = resolve_model(args.encoder, "--encoder") if args.encoder else bundled_encoder()
@@ -381,9 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {
         "encoder": ref.id,
         "features": FEATURES,
-        "needs_example_languages": list(args.example_languages),
-        "need_threshold": (args.need_threshold or (0.5, {}))[0],
-        "need_threshold_by_language": (args.need_threshold or (0.5, {}))[1],
+        **needs_settings(args),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sources": {
             "minibar-en": "Jl-wei/mini-bar dataset/for_classification (MIT), 3 apps x 2,000 "

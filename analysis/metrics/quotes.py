@@ -40,10 +40,21 @@ QUOTE_COLUMNS = ["uid", "product", "need", "quote", "clause", "rating", "publish
                  "source", "sentiment_score"]
 
 
-def _kept_clauses(quotes: pd.Series, clauses: pd.Series) -> list[str]:
-    """Each clause if its quote still contains it (a shortened quote may have cut it), else ""."""
-    return [c if isinstance(c, str) and c and c in q else ""
-            for q, c in zip(quotes, clauses, strict=True)]
+def _with_quotes(pool: pd.DataFrame, *, min_chars: int, max_chars: int) -> pd.DataFrame:
+    """``pool`` (need rows merged with their reviews) plus what both quote pickers rank and show:
+    ``quote`` (the sentence naming the need, else title and text, cut at ``max_chars``),
+    ``clause`` (kept only while the quote still contains it: the cut may drop it), ``short``
+    (under ``min_chars``), ``helpful`` and ``newest``."""
+    body = pool["sentence"].where(pool["sentence"].str.len() > 0, title_and_text(pool))
+    quotes = [shorten(t, max_chars) for t in body]
+    return pool.assign(
+        quote=quotes,
+        clause=[c if isinstance(c, str) and c and c in q else ""
+                for q, c in zip(quotes, pool["clause"], strict=True)],
+        short=body.str.len() < min_chars,
+        helpful=pool["helpful_count"].fillna(0),
+        newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"),
+    )
 
 
 def shorten(text: str, max_chars: int) -> str:
@@ -128,16 +139,8 @@ def pick_quotes(
     pool = pool.loc[pool["negative"] == negative]
     if pool.empty or k == 0:
         return pd.DataFrame(columns=QUOTE_COLUMNS)
-    full = title_and_text(pool)
-    body = pool["sentence"].where(pool["sentence"].str.len() > 0, full)
-    pool = pool.assign(
-        quote=[shorten(t, max_chars) for t in body],
-        short=body.str.len() < min_chars,
-        strength=pool["sentiment_score"] if negative else -pool["sentiment_score"],
-        helpful=pool["helpful_count"].fillna(0),
-        newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"),
-    )
-    pool = pool.assign(clause=_kept_clauses(pool["quote"], pool["clause"]))
+    pool = _with_quotes(pool, min_chars=min_chars, max_chars=max_chars).assign(
+        strength=pool["sentiment_score"] if negative else -pool["sentiment_score"])
     pool = pool.sort_values(["short", "strength", "helpful", "newest", "uid"],
                             ascending=[True, True, False, False, True])
     # One quote per review; identical and near-identical texts only once.
@@ -161,12 +164,7 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
     pool = neg.merge(info, on="uid")
     if pool.empty or k == 0:
         return pd.DataFrame(columns=QUOTE_COLUMNS)
-    body = pool["sentence"].where(pool["sentence"].str.len() > 0, title_and_text(pool))
-    pool = pool.assign(
-        quote=[shorten(t, max_chars) for t in body], short=body.str.len() < 30,
-        helpful=pool["helpful_count"].fillna(0),
-        newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"))
-    pool = pool.assign(clause=_kept_clauses(pool["quote"], pool["clause"]))
+    pool = _with_quotes(pool, min_chars=30, max_chars=max_chars)
     pool = pool.sort_values(["product", "need", "short", "sentiment_score", "helpful", "newest",
                              "uid"], ascending=[True, True, True, True, False, False, True])
     pool = pool.drop_duplicates(["product", "need", "uid"])
