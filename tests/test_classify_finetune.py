@@ -20,9 +20,12 @@ pytest.importorskip("transformers")
 
 # Toy reviews from the tiny vocabulary: complaints (problem reports, negative) and praise.
 COMPLAINTS = ["the app crashes", "it is slow", "very bad app", "the login crashes",
-              "sync is very slow", "it crashes . the price is bad", "bad sync", "slow login"]
+              "sync is very slow", "it crashes . the price is bad", "bad sync", "slow login",
+              "bad app😡😡"]
+# The emoji (spelled out: the tiny vocabulary has none) check that training tokenises as
+# inference does.
 PRAISE = ["love the app", "great app", "it is very good", "love it . great sync",
-          "the price is good", "good app", "great login", "very good sync"]
+          "the price is good", "good app", "great login", "very good sync", "love it 👍🏽"]
 
 
 @pytest.fixture(scope="module")

@@ -119,8 +119,9 @@ APPS = ["Garmin Connect", "Huawei Health", "Samsung Health"]
 # default_heads/manifest.json). Strict: they fail, to be promoted, once a refit reaches them.
 SHIPPED_MISSES = {
     ("Garmin Connect", "feature_request"): "shipped fold model: 0.731",
-    ("Huawei Health", "feature_request"): "shipped fold model: 0.722",
-    ("Samsung Health", "sentiment_accuracy"): "shipped fold model: 0.8965",
+    ("Huawei Health", "feature_request"): "shipped fold model: 0.722 (0.719 with emoji as words)",
+    ("Samsung Health", "sentiment_accuracy"):
+        "shipped fold model: 0.8965 (0.8971 with emoji as words)",
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.classify.emoji_text import reads_emoji, tokenize_with_offsets
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
 from analysis.classify.span_pool import SpanPooler, chunk_bounds, sentence_spans, token_owners
 
@@ -91,10 +92,13 @@ class BaseEncoder:
     """Tokenise, sort by length, batch, embed, cache. Subclasses implement :meth:`_hidden`."""
 
     def __init__(
-        self, ref: ModelRef, tokenizer: Any, *, batch_size: int = 32, cache_size: int = 50_000
+        self, ref: ModelRef, tokenizer: Any, *, batch_size: int = 32, cache_size: int = 50_000,
+        spell_emoji: bool | None = None,
     ) -> None:
         self.ref = ref
         self.tokenizer = tokenizer
+        self._spell_emoji = spell_emoji
+        """None: spell emoji out when the vocabulary lacks them; True/False: always/never."""
         self.batch_size = batch_size
         self._cache = VectorLru(cache_size)
         """text -> vector (:meth:`encode`)."""
@@ -127,7 +131,10 @@ class BaseEncoder:
         return np.stack(self._cache.fetch(list(texts), self._encode_uncached))
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        prefix, suffix = self._affixes
+        keep = self.max_tokens - len(prefix) - len(suffix)
+        ids = [[*prefix, *x[:keep], *suffix]
+               for x in tokenize_with_offsets(self.tokenizer, texts, spell=self.spells_emoji)[0]]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for idx, hidden, mask in self._run_sorted(ids):
             out[idx] = mean_pool(hidden, mask)
@@ -167,14 +174,14 @@ class BaseEncoder:
                                  ) -> list[np.ndarray]:
         """Rows ``[review, sentence 1, ...]`` per key (see :meth:`encode_reviews`)."""
         prefix, suffix = self._affixes
-        tok = self.tokenizer(
-            [k[0] for k in keys], add_special_tokens=False, return_offsets_mapping=True)
+        tok_ids, tok_offs = tokenize_with_offsets(self.tokenizer, [k[0] for k in keys],
+                                                  spell=self.spells_emoji)
         limit = self.max_tokens - len(prefix) - len(suffix)
         chunk_ids: list[list[int]] = []
         chunk_owner: list[np.ndarray] = []
         chunk_review: list[int] = []
         for r, ((text, sents), ids, offs) in enumerate(
-                zip(keys, tok["input_ids"], tok["offset_mapping"], strict=True)):
+                zip(keys, tok_ids, tok_offs, strict=True)):
             owner = token_owners(offs, sentence_spans(text, sents))
             for a, b in chunk_bounds(owner, limit):
                 wrapped = [*prefix, *ids[a:b], *suffix]
@@ -209,6 +216,14 @@ class BaseEncoder:
             return special_affixes(self.tokenizer)
         except ValueError as exc:
             raise ModelLoadError(f"classification.encoder: {self.ref.id!r}: {exc}") from None
+
+    @cached_property
+    def spells_emoji(self) -> bool:
+        """Emoji are spelled out (:mod:`analysis.classify.emoji_text`): by default when the
+        vocabulary lacks them."""
+        if self._spell_emoji is not None:
+            return self._spell_emoji
+        return not reads_emoji(self.tokenizer)
 
     def padded_batches(self, ids: list[list[int]]
                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -256,7 +271,7 @@ class TransformerEncoder(BaseEncoder):
 
     def __init__(self, ref: ModelRef, *, threads: int = 0, batch_size: int = 32,
                  adapter: dict[str, np.ndarray] | None = None,
-                 key: str = "classification.encoder") -> None:
+                 key: str = "classification.encoder", spell_emoji: bool | None = None) -> None:
         set_offline_env()
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -279,7 +294,7 @@ class TransformerEncoder(BaseEncoder):
                 raise ModelLoadError(
                     f"classification.heads: the heads' adapter does not fit encoder {ref.id!r}: "
                     f"{exc}") from None
-        super().__init__(ref, tokenizer, batch_size=batch_size)
+        super().__init__(ref, tokenizer, batch_size=batch_size, spell_emoji=spell_emoji)
         self.dim = int(self.model.config.hidden_size)
         self._torch = torch
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from analysis.classify.adapter import attach_lora, lora_arrays
+from analysis.classify.emoji_text import reads_emoji, tokenize_with_offsets
 from analysis.classify.encoder import max_tokens, special_affixes
 from analysis.classify.features import N_STAR_COLUMNS
 from analysis.classify.heads import SENTIMENT_LABELS, LinearHead
@@ -49,12 +50,14 @@ class LowerCache:
             :func:`~analysis.classify.encoder.max_tokens`). Longer texts keep their first
             tokens (inference reads them in chunks); ``n_cut`` counts them.
         threads, batch_size: torch threads and texts per forward pass.
+        spell_emoji: as :class:`~analysis.classify.encoder.BaseEncoder` (None: when the
+            vocabulary lacks emoji, as at inference).
     """
 
     def __init__(self, ref: ModelRef, texts: Sequence[str],
                  sentences: Sequence[Sequence[str]] | None = None, *,
                  first_layer: int = FIRST_LAYER, max_length: int | None = None, threads: int = 0,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, spell_emoji: bool | None = None) -> None:
         set_offline_env()
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -65,7 +68,9 @@ class LowerCache:
         tok = AutoTokenizer.from_pretrained(str(ref.path))
         self.model = AutoModel.from_pretrained(str(ref.path), attn_implementation="eager").eval()
         sentences = sentences if sentences is not None else [[t] for t in texts]
-        enc = tok(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        # Tokenised as at inference (emoji the vocabulary lacks spelled out, offsets kept).
+        spell = not reads_emoji(tok) if spell_emoji is None else spell_emoji
+        tok_ids, tok_offs = tokenize_with_offsets(tok, list(texts), spell=spell)
         # The same special tokens the inference encoder wraps each chunk in.
         prefix, suffix = special_affixes(tok)
         # Positions as at inference (the model's own limit when it is under MAX_TOKENS).
@@ -75,12 +80,11 @@ class LowerCache:
         self.n_sents = [len(x) for x in sentences]
         # Inference reads a long review in chunks; training keeps only its first ``keep`` tokens
         # (simpler batching). Say how many texts that cuts (minibar-en: 2 of 6,000).
-        self.n_cut = sum(len(c) > keep for c in enc["input_ids"])
+        self.n_cut = sum(len(c) > keep for c in tok_ids)
         if self.n_cut:
             log.info("fine-tuning reads the first %d tokens of %d text(s) longer than that",
                      keep, self.n_cut)
-        for text, sents, content, offs in zip(texts, sentences, enc["input_ids"],
-                                              enc["offset_mapping"], strict=True):
+        for text, sents, content, offs in zip(texts, sentences, tok_ids, tok_offs, strict=True):
             owner = token_owners(offs[:keep], sentence_spans(text, sents))
             ids.append([*prefix, *content[:keep], *suffix])
             self.owners.append(torch.from_numpy(np.concatenate(

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.classify.emoji_text import EMOJI_VERSION
 from analysis.classify.evaluate import binary_metrics
 from analysis.classify.features import FEATURES, N_STAR_COLUMNS, encode_features
 from analysis.classify.heads import DEFAULT_HEADS_DIR, INPUT_TYPES, HeadSet
@@ -96,12 +97,13 @@ class EmbeddingCache:
     def features(self, key: str, encoder: Any, texts: list[str],
                  sentences: list[list[str]]) -> np.ndarray:
         """``review_features`` of ``texts`` (cached)."""
-        return self._cached("feat", key, texts,
+        return self._cached("feat", _text_key(key, encoder), texts,
                             lambda: encode_features(encoder, texts, sentences)[0])
 
     def sentences(self, key: str, encoder: Any, texts: list[str]) -> np.ndarray:
         """Stand-alone sentence vectors (``encode_sentences``) of ``texts`` (cached)."""
-        return self._cached("sent", key, texts, lambda: encoder.encode_sentences(texts))
+        return self._cached("sent", _text_key(key, encoder), texts,
+                            lambda: encoder.encode_sentences(texts))
 
     def _cached(self, kind: str, key: str, texts: list[str], compute: Any) -> np.ndarray:
         import hashlib
@@ -115,6 +117,12 @@ class EmbeddingCache:
             self.dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
             np.save(path, vecs)
         return vecs
+
+
+def _text_key(key: str, encoder: Any) -> str:
+    """Cache key of an encoder's vectors: texts read with emoji spelled out are not the same
+    vectors as texts read without."""
+    return key + (f"/{EMOJI_VERSION}" if encoder.spells_emoji else "")
 
 
 def slug(app: str) -> str:
@@ -166,10 +174,18 @@ def holdout_figures(heads: dict[str, Any], x: np.ndarray, frame: pd.DataFrame) -
     return out
 
 
-def _encoder(ref: ModelRef, adapter: dict[str, np.ndarray] | None, threads: int) -> Any:
+def _encoder(ref: ModelRef, adapter: dict[str, np.ndarray] | None, threads: int,
+             emoji: str) -> Any:
     from analysis.classify.encoder import TransformerEncoder
 
-    return TransformerEncoder(ref, threads=threads, adapter=adapter)
+    return TransformerEncoder(ref, threads=threads, adapter=adapter,
+                              spell_emoji=_spell(emoji))
+
+
+def _spell(emoji: str) -> bool | None:
+    """``--emoji``: "spell" = as at inference (spelled when the vocabulary lacks emoji),
+    "unknown" = never spelled (how heads fitted before emoji_text read them)."""
+    return None if emoji == "spell" else False
 
 
 def _adapter_key(ref: ModelRef, adapter: dict[str, np.ndarray] | None) -> str:
@@ -188,7 +204,7 @@ def run_fold(frame: pd.DataFrame, train: np.ndarray, ref: ModelRef, args: argpar
     Returns:
         (heads, fitting info, encoder, features of every row).
     """
-    encoder = _encoder(ref, args.adapter, args.threads)
+    encoder = _encoder(ref, args.adapter, args.threads, args.emoji)
     key = _adapter_key(ref, args.adapter)
     x = embed_frame(frame, encoder, cache, key)
     need_texts, need_labels = needs_training_set(DEFAULT_NEEDS, args.example_languages)
@@ -265,7 +281,9 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
     if shipped.encoder and shipped.encoder != ref.id:
         raise SystemExit(f"--out {args.out} holds heads for encoder {shipped.encoder!r}, "
                          f"not {ref.id!r}: pass --encoder {shipped.encoder}")
-    encoder = _encoder(ref, shipped.adapter, args.threads)
+    # Read as the shipped heads were fitted (the examples have no emoji, but the rule is one).
+    args.emoji = shipped.manifest.get("training", {}).get("emoji", "spell")
+    encoder = _encoder(ref, shipped.adapter, args.threads, args.emoji)
     args.example_languages = args.example_languages or shipped.example_languages
     args.need_threshold = args.need_threshold or (shipped.need_threshold,
                                                   shipped.need_thresholds_by_language)
@@ -334,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
                         "the manifest (the default of classification.need_threshold), optionally "
                         "with other values per language: 0.6,fr=0.5. Default: 0.5; with "
                         "--needs-only, the --out heads' own")
+    p.add_argument("--emoji", choices=("spell", "unknown"), default="spell",
+                   help="spell: read emoji the encoder's vocabulary lacks as their names, as "
+                        "inference does (default); unknown: as unknown tokens, which is how the "
+                        "shipped default heads were fitted (reproduces them)")
     args = p.parse_args(argv)
     args.adapter = None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -353,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
 
         t0 = time.time()
         lower = LowerCache(ref, frame["text"].tolist(), frame_sentences(frame),
-                           first_layer=args.first_layer, threads=args.threads)
+                           first_layer=args.first_layer, threads=args.threads,
+                           spell_emoji=_spell(args.emoji))
         log.info("cached lower layers in %.0fs", time.time() - t0)
     if args.holdout:
         for app in apps:
@@ -366,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                 # Kept so that tests/test_classify_quality.py can re-measure the hold-out
                 # figures through the inference code path without fitting anything.
                 HeadSet(ft_heads, {"encoder": ref.id, "held_out": app,
-                                   "features": FEATURES,
+                                   "features": FEATURES, "emoji": args.emoji,
                                    "holdout": {app: holdout[app]}},
                         fold_adapter).save(args.out / "holdout" / slug(app))
             else:
@@ -404,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             "question": "weak: an interrogative sentence ending in '?'",
             "needs": "taxonomy example sentences (generic sentences as negatives)",
         },
-        "training": {"fine_tune": args.fine_tune,
+        "training": {"fine_tune": args.fine_tune, "emoji": args.emoji,
                      **({"epochs": args.epochs, "rank": args.rank,
                          "first_layer": args.first_layer} if args.fine_tune else {}),
                      "head": "LogisticRegression on review+sentmax, C and thresholds by "

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from analysis.classify.emoji_text import EMOJI_VERSION
 from analysis.classify.features import encode_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
@@ -163,6 +164,8 @@ class ReviewClassifier:
             parts.append(QUESTION_RULE_VERSION)
         if self.aspect_clauses:
             parts.append(ASPECT_VERSION)
+        if getattr(self.encoder, "spells_emoji", False):
+            parts.append(EMOJI_VERSION)
         if self.sentiment_model is not None:
             parts.append(f"sentiment={self.sentiment_model.id}")
         if self.needs_model is not None:
