@@ -85,11 +85,12 @@ def provenance(folder: Path) -> str:
 
 
 def classifier(encoder: str | None, threads: int,  # type: ignore[no-untyped-def]
-               onnx: bool = False):
+               onnx: bool = False, languages: tuple[str, ...] = ("en", "fr")):
+    """The classifier a project with ``encoder`` (None: the default) and ``languages`` gets."""
     from analysis.classify.pipeline import build_classifier
     from analysis.config import validate_config
 
-    section: dict[str, Any] = {"languages": ["en", "fr"], "threads": threads, "onnx": onnx}
+    section: dict[str, Any] = {"languages": list(languages), "threads": threads, "onnx": onnx}
     if encoder:
         section["encoder"] = encoder
     return build_classifier(validate_config(

