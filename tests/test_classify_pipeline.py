@@ -283,3 +283,77 @@ def test_need_threshold_comes_from_the_heads_per_language_unless_configured(
     # Heads whose manifest names no threshold: 0.5, as before.
     assert build_classifier(tiny_config).need_threshold == 0.5
     assert "/t0.5/" in build_classifier(tiny_config).model_version
+
+
+def test_language_offsets_move_sentiment_and_input_types_but_not_needs(
+        tiny_config, tmp_path: Path) -> None:
+    """Heads with ``language_offsets`` take a language's offset off its reviews' and sentences'
+    vectors before the sentiment and input-type heads; the needs head and other languages read
+    the vectors as they are. The offset is part of the heads (digest, save/load)."""
+    import attrs
+    import numpy as np
+
+    from analysis.classify.features import review_features, sentence_features
+    from analysis.classify.heads import HeadSet
+    from analysis.classify.language_offsets import take_off
+    from analysis.classify.pipeline import build_classifier
+
+    plain = HeadSet.load(Path(tiny_config.classification.heads))
+    dim = plain.heads["needs"].coef.shape[1]
+    offset = np.random.default_rng(3).normal(0, 0.3, dim).astype(np.float32)
+    shifted = attrs.evolve(plain, language_offsets={"fr": offset})
+    assert shifted.digest != plain.digest
+    folder = shifted.save(tmp_path / "heads")
+    loaded = HeadSet.load(folder)
+    assert loaded.digest == shifted.digest
+    assert np.array_equal(loaded.language_offsets["fr"], offset)
+    assert plain.language_offsets is None
+
+    def build(heads: Path):  # type: ignore[no-untyped-def]
+        return build_classifier(tiny_config.model_copy(update={
+            "classification": tiny_config.classification.model_copy(update={
+                "heads": str(heads), "languages": ["en", "fr"]})}))
+
+    with_offset, without = build(folder), build(tiny_config.classification.heads)
+    texts = [TEXTS[0], TEXTS[4]]
+    a_en, a_fr = with_offset.classify(texts, stated_languages=["en", "fr"])
+    b_en, b_fr = without.classify(texts, stated_languages=["en", "fr"])
+    assert (a_en.language, a_fr.language) == ("en", "fr")
+    # English: untouched. French: needs untouched, sentiment and input types moved, exactly as
+    # the heads read the features with the offset taken off.
+    assert (a_en.sentiment_score, a_en.input_scores) == (b_en.sentiment_score, b_en.input_scores)
+    assert a_fr.need_scores == b_fr.need_scores
+    assert a_fr.sentiment_score != b_fr.sentiment_score
+    sents = [s.text for s in b_fr.sentences]
+    rev, sen = without.encoder.encode_reviews([texts[1]], [sents])
+    x = review_features(take_off(rev, ["fr"], {"fr": offset}),
+                        take_off(sen, ["fr"] * len(sents), {"fr": offset}), [0, len(sents)])
+    probs = loaded.heads["sentiment"].predict_proba(x)[0]
+    assert a_fr.sentiment_score == pytest.approx(float(probs[2] - probs[0]), abs=1e-5)
+    it = loaded.heads["input_types"]
+    want = dict(zip(it.labels, it.predict_proba(x)[0].tolist(), strict=True))
+    assert a_fr.input_scores == pytest.approx({k: round(v, 4) for k, v in want.items()},
+                                              abs=1e-4)
+    s_probs = loaded.heads["sentiment"].predict_proba(sentence_features(
+        take_off(sen, ["fr"] * len(sents), {"fr": offset})))
+    assert [s.sentiment_score for s in a_fr.sentences] == pytest.approx(
+        (s_probs[:, 2] - s_probs[:, 0]).tolist(), abs=1e-5)
+
+
+def test_take_off_leaves_other_languages_bit_for_bit() -> None:
+    import numpy as np
+
+    from analysis.classify.language_offsets import parallel_pairs, take_off
+
+    v = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    off = np.full(8, 0.1, np.float32)
+    out = take_off(v, ["en", "fr", None, "fr"], {"fr": off})
+    assert np.array_equal(out[[0, 2]], v[[0, 2]])
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)
+    assert np.allclose(out[1], (v[1] - off) / np.linalg.norm(v[1] - off), atol=1e-6)
+    english, french = parallel_pairs("fr")
+    assert len(english) == len(french) == 50
+    assert all(isinstance(t, str) and t.strip() for t in english + french)
+    with pytest.raises(ValueError, match="there are: fr"):
+        parallel_pairs("de")

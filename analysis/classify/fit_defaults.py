@@ -33,6 +33,7 @@ from analysis.classify.evaluate import binary_metrics
 from analysis.classify.features import FEATURES, N_STAR_COLUMNS, encode_features
 from analysis.classify.heads import DEFAULT_HEADS_DIR, INPUT_TYPES, HeadSet
 from analysis.classify.hub import ModelRef, bundled_encoder, resolve_model
+from analysis.classify.language_offsets import fit_offsets, parallel_pairs
 from analysis.classify.sentences import split_sentences
 from analysis.classify.taxonomy import DEFAULT_NEEDS
 from analysis.classify.training import (
@@ -289,14 +290,17 @@ def refit_needs(args: argparse.Namespace, argv: list[str] | None) -> int:
                                                   shipped.need_thresholds_by_language)
     texts, labels = needs_training_set(DEFAULT_NEEDS, args.example_languages)
     needs = fit_needs(encoder.encode_sentences(texts), labels, [n.id for n in DEFAULT_NEEDS])
-    manifest = {**shipped.manifest, **needs_settings(args),
+    offsets = shipped.language_offsets
+    if args.language_offsets:
+        offsets = fit_offsets(encoder, args.language_offsets)
+    manifest = {**shipped.manifest, **needs_settings(args), **offsets_settings(offsets),
                 "needs_refit": {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sentences": len(texts), "needs": len(DEFAULT_NEEDS),
         "command": "python -m analysis.classify.fit_defaults "
                    + " ".join(argv if argv is not None else sys.argv[1:])}}
-    attrs.evolve(shipped, heads={**shipped.heads, "needs": needs}, manifest=manifest
-                 ).save(args.out)
+    attrs.evolve(shipped, heads={**shipped.heads, "needs": needs}, manifest=manifest,
+                 language_offsets=offsets).save(args.out)
     log.info("refitted the needs head from %d example sentences into %s", len(texts), args.out)
     return 0
 
@@ -306,6 +310,16 @@ def needs_settings(args: argparse.Namespace) -> dict[str, Any]:
     threshold, by_language = args.need_threshold
     return {"needs_example_languages": list(args.example_languages),
             "need_threshold": threshold, "need_threshold_by_language": by_language}
+
+
+def offsets_settings(offsets: dict[str, np.ndarray] | None) -> dict[str, Any]:
+    """The manifest key that says which languages have an offset and where it came from."""
+    if not offsets:
+        return {}
+    return {"language_offsets": {
+        lang: {"pairs_file": f"analysis/classify/examples/parallel_en_{lang}.csv",
+               "pairs": len(parallel_pairs(lang)[0]),
+               "read_by": ["sentiment", "input_types"]} for lang in sorted(offsets)}}
 
 
 def need_threshold_arg(value: str) -> tuple[float, dict[str, float]]:
@@ -356,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="spell: read emoji the encoder's vocabulary lacks as their names, as "
                         "inference does (default); unknown: as unknown tokens, which is how the "
                         "shipped default heads were fitted (reproduces them)")
+    p.add_argument("--language-offsets", type=lambda v: tuple(v.split(",")), default=(),
+                   help="comma-separated languages (fr) whose offset to English, from the "
+                        "parallel example sentences, is taken off before the sentiment and "
+                        "input-type heads (for a multilingual --encoder). With --needs-only, "
+                        "the --out heads' offsets are kept unless this is given")
     args = p.parse_args(argv)
     args.adapter = None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -408,10 +427,13 @@ def main(argv: list[str] | None = None) -> int:
         heads = merge_heads(heads, ft_heads)
         info = {**info, **info_ft, "fine_tuned_heads": ["sentiment", *FT_LABELS]}
     adapter = args.adapter
+    offsets = (fit_offsets(_encoder(ref, adapter, args.threads, args.emoji),
+                           args.language_offsets) if args.language_offsets else None)
     manifest = {
         "encoder": ref.id,
         "features": FEATURES,
         **needs_settings(args),
+        **offsets_settings(offsets),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sources": {
             "minibar-en": "Jl-wei/mini-bar dataset/for_classification (MIT), 3 apps x 2,000 "
@@ -439,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m analysis.classify.fit_defaults "
                    + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    HeadSet(heads, manifest, adapter).save(args.out)
+    HeadSet(heads, manifest, adapter, offsets).save(args.out)
     log.info("wrote %s", args.out)
     return 0
 

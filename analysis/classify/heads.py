@@ -95,6 +95,10 @@ class HeadSet:
     manifest: dict[str, Any]
     adapter: dict[str, np.ndarray] | None = None
     """LoRA arrays merged into the encoder (``adapter.npz``), or None for the plain encoder."""
+    language_offsets: dict[str, np.ndarray] | None = None
+    """Per language, the offset taken off that language's vectors before the sentiment and
+    input-type heads (:mod:`analysis.classify.language_offsets`; ``offset.<lang>`` arrays in
+    ``heads.npz``), or None."""
 
     @property
     def features(self) -> str:
@@ -138,6 +142,10 @@ class HeadSet:
         for key in sorted(self.adapter or {}):
             h.update(key.encode())
             h.update(np.ascontiguousarray(self.adapter[key], dtype=np.float32).tobytes())  # type: ignore[index]
+        for lang in sorted(self.language_offsets or {}):  # none: digests as before offsets
+            h.update(f"offset.{lang}".encode())
+            h.update(np.ascontiguousarray(self.language_offsets[lang],  # type: ignore[index]
+                                          dtype=np.float32).tobytes())
         return h.hexdigest()[:12]
 
     def save(self, folder: Path) -> Path:
@@ -146,6 +154,8 @@ class HeadSet:
         arrays: dict[str, np.ndarray] = {}
         for name, head in self.heads.items():
             arrays.update({k: v.astype(np.float32) for k, v in head.arrays(name).items()})
+        for lang, offset in (self.language_offsets or {}).items():
+            arrays[f"offset.{lang}"] = offset.astype(np.float32)
         np.savez_compressed(folder / "heads.npz", **arrays)
         if self.adapter:
             np.savez_compressed(folder / "adapter.npz", **self.adapter)
@@ -192,8 +202,10 @@ class HeadSet:
         if (folder / "adapter.npz").exists():
             with np.load(folder / "adapter.npz", allow_pickle=False) as data:
                 adapter = {k: data[k] for k in data.files}
+        offsets = {k.removeprefix("offset."): v for k, v in arrays.items()
+                   if k.startswith("offset.")}
         return cls(heads, {k: v for k, v in manifest.items() if k not in ("heads", "digest")},
-                   adapter)
+                   adapter, offsets or None)
 
 
 def head_from_sklearn(model: Any, labels: tuple[str, ...], kind: str,

@@ -29,9 +29,10 @@ import attrs
 import numpy as np
 
 from analysis.classify.emoji_text import EMOJI_VERSION
-from analysis.classify.features import encode_features, sentence_features
+from analysis.classify.features import encode_features, review_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
+from analysis.classify.language_offsets import take_off
 from analysis.classify.questions import asks_question
 from analysis.classify.sentences import split_clauses, split_sentences
 from analysis.classify.taxonomy import Taxonomy
@@ -230,12 +231,17 @@ class ReviewClassifier:
         offsets = np.cumsum([0, *(len(s) for s in sents)])
         flat = [s for ss in sents for s in ss]
         x_rev, x_sent, sent_vecs = self.features(full, sents)
+        flat_langs = [lab.language for lab, ss in zip(labels, sents, strict=True) for _ in ss]
+        # Sentiment and input types read vectors with their language's offset taken off; the
+        # needs head reads them as they are (it learned from examples in those languages).
+        x_rev, x_sent = self._offset_features(x_rev, sent_vecs, offsets,
+                                              [lab.language for lab in labels], flat_langs,
+                                              x_sent)
         sent_rev, sent_sen = self._sentiment(x_rev, full), self._sentiment(x_sent, flat)
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
         _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
-        flat_langs = [lab.language for lab, ss in zip(labels, sents, strict=True) for _ in ss]
         need_sen, need_part, part_sent, part_text = self._aspects(sent_vecs, flat, flat_langs,
                                                                   sent_sen)
         ids = self.taxonomy.ids
@@ -266,6 +272,20 @@ class ReviewClassifier:
                                  for j, nid in enumerate(ids)
                                  if nid in s_needs and part_text[need_part[k, j]] != flat[k]}))
 
+    def _offset_features(self, x_rev: np.ndarray, sent_vecs: np.ndarray, bounds: np.ndarray,
+                         rev_langs: list[str | None], sent_langs: list[str | None],
+                         x_sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Review and sentence features with language offsets taken off (the heads'
+        ``language_offsets``); the same arrays when no review is in such a language.
+        ``bounds``: review i owns sentences ``bounds[i]:bounds[i + 1]``."""
+        shift = self.heads.language_offsets or {}
+        if not shift or not any(lang in shift for lang in rev_langs):
+            return x_rev, x_sent
+        dim = sent_vecs.shape[1]
+        sen = take_off(sent_vecs, sent_langs, shift)
+        rev = review_features(take_off(x_rev[:, :dim], rev_langs, shift), sen, bounds)
+        return rev, sentence_features(sen)
+
     def _aspects(self, sent_vecs: np.ndarray, flat: list[str], langs: list[str | None],
                  sent_sen: list[tuple[str, float]]
                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float]], list[str]]:
@@ -283,10 +303,14 @@ class ReviewClassifier:
         clauses = [split_clauses(s, lang) if self.aspect_clauses else [s]
                    for s, lang in zip(flat, langs, strict=True)]
         turning = [c for cs in clauses if len(cs) > 1 for c in cs]
+        turning_langs = [lang for cs, lang in zip(clauses, langs, strict=True) if len(cs) > 1
+                         for _ in cs]
         clause_vecs = (self.encoder.encode_sentences(turning) if turning
                        else np.zeros((0, sent_vecs.shape[1]), dtype=np.float32))
-        clause_sen = (self._sentiment(sentence_features(clause_vecs), turning) if turning
-                      else [])
+        # A clause's sentiment, like a sentence's, is read with its language's offset off.
+        clause_sen = (self._sentiment(sentence_features(take_off(
+            clause_vecs, turning_langs, self.heads.language_offsets or {})), turning)
+            if turning else [])
         vecs: list[np.ndarray] = []
         texts: list[str] = []
         sentiment: list[tuple[str, float]] = []
