@@ -234,9 +234,8 @@ class ReviewClassifier:
         flat_langs = [lab.language for lab, ss in zip(labels, sents, strict=True) for _ in ss]
         # Sentiment and input types read vectors with their language's offset taken off; the
         # needs head reads them as they are (it learned from examples in those languages).
-        x_rev, x_sent = self._offset_features(x_rev, sent_vecs, offsets,
-                                              [lab.language for lab in labels], flat_langs,
-                                              x_sent)
+        x_rev, x_sent = self._offset_features(x_rev, x_sent, sent_vecs, offsets,
+                                              [lab.language for lab in labels], flat_langs)
         sent_rev, sent_sen = self._sentiment(x_rev, full), self._sentiment(x_sent, flat)
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
@@ -272,9 +271,9 @@ class ReviewClassifier:
                                  for j, nid in enumerate(ids)
                                  if nid in s_needs and part_text[need_part[k, j]] != flat[k]}))
 
-    def _offset_features(self, x_rev: np.ndarray, sent_vecs: np.ndarray, bounds: np.ndarray,
-                         rev_langs: list[str | None], sent_langs: list[str | None],
-                         x_sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _offset_features(self, x_rev: np.ndarray, x_sent: np.ndarray, sent_vecs: np.ndarray,
+                         bounds: np.ndarray, rev_langs: list[str | None],
+                         sent_langs: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """Review and sentence features with language offsets taken off (the heads'
         ``language_offsets``); the same arrays when no review is in such a language.
         ``bounds``: review i owns sentences ``bounds[i]:bounds[i + 1]``."""
