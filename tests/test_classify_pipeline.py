@@ -338,6 +338,11 @@ def test_language_offsets_move_sentiment_and_input_types_but_not_needs(
         take_off(sen, ["fr"] * len(sents), {"fr": offset})))
     assert [s.sentiment_score for s in a_fr.sentences] == pytest.approx(
         (s_probs[:, 2] - s_probs[:, 0]).tolist(), abs=1e-5)
+    # Sentences labelled on their own (themes) take the offset when their language is given.
+    alone = with_offset.sentence_labels(sents, ["fr"] * len(sents))
+    assert [sc for _, sc, _ in alone] == pytest.approx(
+        (s_probs[:, 2] - s_probs[:, 0]).tolist(), abs=1e-5)
+    assert with_offset.sentence_labels(sents) == without.sentence_labels(sents)
 
 
 def test_take_off_leaves_other_languages_bit_for_bit() -> None:

@@ -345,17 +345,30 @@ class ReviewClassifier:
             return self.needs_model.scores(texts, self.taxonomy)
         return self._needs_head.predict_proba(sent_vecs)
 
-    def sentence_labels(self, texts: Sequence[str]) -> list[tuple[str, float, str]]:
-        """(sentiment, sentiment_score, input_type) for stand-alone sentences."""
+    def sentence_labels(self, texts: Sequence[str],
+                        languages: Sequence[str | None] | None = None
+                        ) -> list[tuple[str, float, str]]:
+        """(sentiment, sentiment_score, input_type) for stand-alone sentences.
+
+        Args:
+            texts: sentences (of reviews this classifier labelled: themes).
+            languages: each sentence's review language, when known: its language offset is
+                taken off and the question rule reads only the languages it knows. Unknown:
+                read as English when this classifier labels English.
+        """
         if not texts:
             return []
-        x = sentence_features(self.encoder.encode_sentences(list(texts)))
+        vecs = self.encoder.encode_sentences(list(texts))
+        if languages is not None:
+            vecs = take_off(vecs, languages, self.heads.language_offsets or {})
+        x = sentence_features(vecs)
         sent = self._sentiment(x, list(texts))
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
         yes = head.decide(probs)
-        # Language unknown here: sentences of reviews this classifier labelled (themes).
-        _or_question_rule(yes, head.labels, texts, ["en" in self.languages] * len(texts))
+        read = ([lang in QUESTION_RULE_LANGUAGES for lang in languages] if languages is not None
+                else ["en" in self.languages] * len(texts))
+        _or_question_rule(yes, head.labels, texts, read)
         return [(s, sc, _input_type(head.labels, p, y))
                 for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
 

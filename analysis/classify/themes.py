@@ -138,6 +138,8 @@ def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int 
     matched = {(u, int(i)) for u, i, need in
                zip(mentions["uid"], mentions["sentence_index"], mentions["need"], strict=True)
                if not str(need).startswith("theme:")}
+    # The language each review was labelled in (detected, not the source's claim).
+    language = dict(zip(frame["uid"], frame["language"], strict=True))
     cands: list[tuple[str, int, str]] = []
     for row in store.texts_for(uids):
         for i, sent in enumerate(split_sentences(row["text"] or "", row["title"])):
@@ -162,7 +164,8 @@ def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int 
     themes: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     member_idx = np.flatnonzero(labels >= 0)
-    per_sentence = clf.sentence_labels([texts[i] for i in member_idx])
+    per_sentence = clf.sentence_labels([texts[i] for i in member_idx],
+                                       [language.get(cands[i][0]) for i in member_idx])
     sentence_info = dict(zip(member_idx.tolist(), per_sentence, strict=True))
     for n, (c, top) in enumerate(zip(clusters, words, strict=True), start=1):
         members = np.flatnonzero(labels == c)
