@@ -360,5 +360,5 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
     english, french = parallel_pairs("fr")
     assert len(english) == len(french) == 50
     assert all(isinstance(t, str) and t.strip() for t in english + french)
-    with pytest.raises(ValueError, match="there are: fr"):
+    with pytest.raises(ValueError, match="there are: fr, nl"):
         parallel_pairs("de")
