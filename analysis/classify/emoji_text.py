@@ -83,6 +83,12 @@ def reads_emoji(tokenizer: Any) -> bool:
     return bool(ids) and unk not in ids
 
 
+def spells_emoji(tokenizer: Any, override: bool | None = None) -> bool:
+    """Whether text for ``tokenizer`` gets emoji spelled out: ``override`` when given (True /
+    False), else exactly when the tokenizer cannot read emoji (:func:`reads_emoji`)."""
+    return override if override is not None else not reads_emoji(tokenizer)
+
+
 def tokenize_with_offsets(tokenizer: Any, texts: Sequence[str], *, spell: bool
                           ) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
     """Token ids (no special tokens) and each token's character span in the original text.

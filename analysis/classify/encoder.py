@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.classify.emoji_text import reads_emoji, tokenize_with_offsets
+from analysis.classify.emoji_text import spells_emoji, tokenize_with_offsets
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
 from analysis.classify.span_pool import SpanPooler, chunk_bounds, sentence_spans, token_owners
 
@@ -221,9 +221,7 @@ class BaseEncoder:
     def spells_emoji(self) -> bool:
         """Emoji are spelled out (:mod:`analysis.classify.emoji_text`): by default when the
         vocabulary lacks them."""
-        if self._spell_emoji is not None:
-            return self._spell_emoji
-        return not reads_emoji(self.tokenizer)
+        return spells_emoji(self.tokenizer, self._spell_emoji)
 
     def padded_batches(self, ids: list[list[int]]
                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

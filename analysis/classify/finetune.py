@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from analysis.classify.adapter import attach_lora, lora_arrays
-from analysis.classify.emoji_text import reads_emoji, tokenize_with_offsets
+from analysis.classify.emoji_text import spells_emoji, tokenize_with_offsets
 from analysis.classify.encoder import max_tokens, special_affixes
 from analysis.classify.features import N_STAR_COLUMNS
 from analysis.classify.heads import SENTIMENT_LABELS, LinearHead
@@ -69,8 +69,8 @@ class LowerCache:
         self.model = AutoModel.from_pretrained(str(ref.path), attn_implementation="eager").eval()
         sentences = sentences if sentences is not None else [[t] for t in texts]
         # Tokenised as at inference (emoji the vocabulary lacks spelled out, offsets kept).
-        spell = not reads_emoji(tok) if spell_emoji is None else spell_emoji
-        tok_ids, tok_offs = tokenize_with_offsets(tok, list(texts), spell=spell)
+        tok_ids, tok_offs = tokenize_with_offsets(tok, list(texts),
+                                                  spell=spells_emoji(tok, spell_emoji))
         # The same special tokens the inference encoder wraps each chunk in.
         prefix, suffix = special_affixes(tok)
         # Positions as at inference (the model's own limit when it is under MAX_TOKENS).

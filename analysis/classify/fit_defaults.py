@@ -422,13 +422,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.time()
         args.adapter, ft_heads, _ = finetune_fold(lower, frame, everything, args)
         info_ft = {"fine_tune_seconds": round(time.time() - t0, 1)}
-    heads, info, _, _ = run_fold(frame, everything, ref, args, cache)
+    heads, info, final_encoder, _ = run_fold(frame, everything, ref, args, cache)
     if ft_heads is not None:
         heads = merge_heads(heads, ft_heads)
         info = {**info, **info_ft, "fine_tuned_heads": ["sentiment", *FT_LABELS]}
     adapter = args.adapter
-    offsets = (fit_offsets(_encoder(ref, adapter, args.threads, args.emoji),
-                           args.language_offsets) if args.language_offsets else None)
+    # The encoder the final heads were fitted through (final adapter, same emoji reading).
+    offsets = (fit_offsets(final_encoder, args.language_offsets) if args.language_offsets
+               else None)
     manifest = {
         "encoder": ref.id,
         "features": FEATURES,

@@ -17,13 +17,12 @@ needs head is not corrected: it learned from French example sentences of its own
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+from analysis.classify.training import EXAMPLES_DIR
 
 
 def parallel_pairs(language: str) -> tuple[list[str], list[str]]:
@@ -32,10 +31,10 @@ def parallel_pairs(language: str) -> tuple[list[str], list[str]]:
     Raises:
         ValueError: no pairs file for ``language`` (names the languages there are).
     """
-    path = EXAMPLES / f"parallel_en_{language}.csv"
+    path = EXAMPLES_DIR / f"parallel_en_{language}.csv"
     if not path.is_file():
         have = sorted(p.stem.removeprefix("parallel_en_")
-                      for p in EXAMPLES.glob("parallel_en_*.csv"))
+                      for p in EXAMPLES_DIR.glob("parallel_en_*.csv"))
         raise ValueError(f"no parallel sentences for language {language!r} "
                          f"(there are: {', '.join(have) or 'none'})")
     frame = pd.read_csv(path)
@@ -54,11 +53,12 @@ def fit_offsets(encoder: Any, languages: Sequence[str]) -> dict[str, np.ndarray]
 
 
 def take_off(vectors: np.ndarray, languages: Sequence[str | None],
-             offsets: dict[str, np.ndarray]) -> np.ndarray:
+             offsets: dict[str, np.ndarray] | None) -> np.ndarray:
     """``vectors`` with each row's language offset subtracted and the row made unit length
-    again; rows of languages without an offset are returned as they are (same floats)."""
+    again; rows of languages without an offset (all, when ``offsets`` is None) are returned as
+    they are (same floats)."""
     out = vectors.copy()
-    for lang, offset in offsets.items():
+    for lang, offset in (offsets or {}).items():
         rows = np.flatnonzero([x == lang for x in languages])
         if rows.size:
             moved = vectors[rows] - offset

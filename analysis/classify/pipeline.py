@@ -165,7 +165,7 @@ class ReviewClassifier:
             parts.append(QUESTION_RULE_VERSION)
         if self.aspect_clauses:
             parts.append(ASPECT_VERSION)
-        if getattr(self.encoder, "spells_emoji", False):
+        if self.encoder.spells_emoji:
             parts.append(EMOJI_VERSION)
         if self.sentiment_model is not None:
             parts.append(f"sentiment={self.sentiment_model.id}")
@@ -308,7 +308,7 @@ class ReviewClassifier:
                        else np.zeros((0, sent_vecs.shape[1]), dtype=np.float32))
         # A clause's sentiment, like a sentence's, is read with its language's offset off.
         clause_sen = (self._sentiment(sentence_features(take_off(
-            clause_vecs, turning_langs, self.heads.language_offsets or {})), turning)
+            clause_vecs, turning_langs, self.heads.language_offsets)), turning)
             if turning else [])
         vecs: list[np.ndarray] = []
         texts: list[str] = []
@@ -360,7 +360,7 @@ class ReviewClassifier:
             return []
         vecs = self.encoder.encode_sentences(list(texts))
         if languages is not None:
-            vecs = take_off(vecs, languages, self.heads.language_offsets or {})
+            vecs = take_off(vecs, languages, self.heads.language_offsets)
         x = sentence_features(vecs)
         sent = self._sentiment(x, list(texts))
         head = self.heads.heads["input_types"]
