@@ -98,6 +98,8 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert "/q-rule1/" in tiny_clf.model_version
     # Nor labels read per sentence with labels read per clause.
     assert "/clauses2/" in tiny_clf.model_version  # English and French contrast words
+    # Nor labels of Japanese or Chinese text read before its sentences were cut without spaces.
+    assert "/split2/" in tiny_clf.model_version
     # Nor labels of text whose emoji were spelled out with labels of text where they were not
     # (the tiny vocabulary has no emoji).
     assert tiny_clf.encoder.spells_emoji

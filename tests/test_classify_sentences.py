@@ -23,6 +23,18 @@ def test_split_on_punctuation_emoji_and_newlines() -> None:
     assert split_sentences("Version 2.5 is out") == ["Version 2.5 is out"]
 
 
+def test_chinese_and_japanese_sentences_end_without_a_space() -> None:
+    """。！？ end a sentence with no space after them; a run of them is one end, and one inside a
+    quote (before 」) ends nothing. Latin punctuation still needs the space."""
+    assert split_sentences("起動しません。毎回落ちます！！直してください") == [
+        "起動しません。", "毎回落ちます！！", "直してください"]
+    assert split_sentences("「最高！」と思った。でも今は遅い？") == [
+        "「最高！」と思った。", "でも今は遅い？"]
+    assert split_sentences("同步太慢。客服很好") == ["同步太慢。", "客服很好"]
+    assert split_sentences("改善してほしい。 ありがとう") == ["改善してほしい。", "ありがとう"]
+    assert split_sentences("v2.0.1 crashes") == ["v2.0.1 crashes"]
+
+
 def test_title_is_first_sentence_and_fragments_are_glued() -> None:
     assert split_sentences("Works well. 👍👍", title="Nice") == ["Nice", "Works well. 👍👍"]
     assert split_sentences("") == []

@@ -167,6 +167,17 @@ def test_reviews_are_cached(tiny_encoder) -> None:
         tiny_encoder.encode_reviews(texts, [])
 
 
+def test_sentences_without_spaces_between_them_get_their_own_spans() -> None:
+    """Japanese text: each sentence's span stops where the next sentence's words start (it used
+    to grow to the next space, so the first sentence swallowed the whole review)."""
+    text = "アプリが起動しません。アップデート後から毎回落ちます！！早く直して（笑）"
+    sents = split_sentences(text)
+    spans = sentence_spans(text, sents)
+    assert [text[a:b] for a, b in spans] == sents  # type: ignore[misc]
+    # In spaced text the span still takes the punctuation and emoji glued to the words.
+    assert sentence_spans("Nice!!! 😍 (really)", ["Nice!!!", "😍 (really)"]) == [(0, 7), (10, 18)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_gives_in_bounds_ordered_spans(text: str) -> None:

@@ -34,7 +34,7 @@ from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
 from analysis.classify.language_offsets import take_off
 from analysis.classify.questions import asks_question
-from analysis.classify.sentences import split_clauses, split_sentences
+from analysis.classify.sentences import SPLIT_VERSION, split_clauses, split_sentences
 from analysis.classify.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ class ReviewClassifier:
             parts.append(QUESTION_RULE_VERSION)
         if self.aspect_clauses:
             parts.append(ASPECT_VERSION)
+        parts.append(SPLIT_VERSION)
         if self.encoder.spells_emoji:
             parts.append(EMOJI_VERSION)
         if self.sentiment_model is not None:

@@ -15,8 +15,18 @@ from itertools import pairwise
 
 # Emoji and pictographs (the main blocks; enough to treat them as sentence ends).
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff\ufe0f\u200d"
+# Chinese and Japanese put no space after a sentence's end (。！？): cut right after it, unless
+# more end punctuation follows ("！！" stays one end) or a closing bracket does ("「最高！」と
+# 思った" is one sentence quoting another).
+_CJK_END = "。！？"
+_CJK_CLOSE = "」』）"
+SPLIT_VERSION = "split2"
+"""Part of ``model_version``: labels of Chinese and Japanese text made when its sentences were not
+cut at 。！？ without a following space (``split1``, not named) are labelled again."""
 _END = re.compile(
-    rf"(?<=[.!?…。！？])[\"')\]]*\s+|(?<=[{_EMOJI}])\s+(?=\S)|\s*\n+\s*"
+    rf"(?<=[.!?…{_CJK_END}])[\"')\]]*\s+"
+    rf"|(?<=[{_CJK_END}])(?=[^\s{_CJK_END}{_CJK_CLOSE}!?…])"
+    rf"|(?<=[{_EMOJI}])\s+(?=\S)|\s*\n+\s*"
 )
 # A period after these does not end a sentence ("e.g. the", "vs. Garmin").
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|vs|etc|mr|mrs|dr|approx|no|min|max)\.)$", re.IGNORECASE)
@@ -57,6 +67,8 @@ def split_sentences(text: str, title: str | None = None) -> list[str]:
     ['Love it 😍', 'but it crashes.', 'Fix pls!!!', 'thx']
     >>> split_sentences("Works well, e.g. sync is fast.\\nFive stars")
     ['Works well, e.g. sync is fast.', 'Five stars']
+    >>> split_sentences("起動しません。毎回落ちます！！直してください")
+    ['起動しません。', '毎回落ちます！！', '直してください']
     """
     pieces: list[str] = []
     if title and title.strip():

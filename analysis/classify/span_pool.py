@@ -28,8 +28,9 @@ def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int] 
 
     The splitter strips, glues and re-joins pieces (``", "`` between run-on parts), so a
     sentence is located by its sequence of word tokens among the text's word tokens (whatever
-    lies between them); the span then grows to the surrounding non-space characters (closing
-    punctuation, emoji). A sentence without word characters, or not found, gets None.
+    lies between them); the span then grows over the punctuation and emoji around it, up to a
+    space or another word (Chinese and Japanese sentences follow each other with no space). A
+    sentence without word characters, or not found, gets None.
     """
     # Word tokens of the text once; sentences come in order, so the search resumes where the
     # previous one ended (no regex per sentence: compiling one each was most of the cost).
@@ -46,7 +47,7 @@ def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int] 
             continue
         start, end = found[k][1], found[k + len(words) - 1][2]
         cursor = k + len(words)
-        while start > pos and not text[start - 1].isspace():
+        while start > pos and _glued(text[start - 1]):
             start -= 1
         # The sentence's own tail after its last word ("😍", " !!!" glued on by the splitter).
         tail = "".join(sentence[sentence.rfind(words[-1]) + len(words[-1]) :].split())
@@ -59,11 +60,16 @@ def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int] 
             i += 1
         else:
             end = i
-        while end < len(text) and not text[end].isspace():
+        while end < len(text) and _glued(text[end]):
             end += 1
         spans.append((start, end))
         pos = end
     return spans
+
+
+def _glued(ch: str) -> bool:
+    """Whether ``ch`` belongs to the sentence it touches: not a space, not a word character."""
+    return not ch.isspace() and not _WORD.match(ch)
 
 
 def _find_run(haystack: list[str], needle: list[str], start: int) -> int:
