@@ -97,7 +97,7 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert "question" in tiny_clf.heads.heads["input_types"].labels
     assert "/q-rule1/" in tiny_clf.model_version
     # Nor labels read per sentence with labels read per clause.
-    assert "/clauses2/" in tiny_clf.model_version  # English and French contrast words
+    assert "/clauses3/" in tiny_clf.model_version  # English, French, German, Dutch contrast words
     # Nor labels of Japanese or Chinese text read before its sentences were cut without spaces.
     assert "/split2/" in tiny_clf.model_version
     # Nor labels of text whose emoji were spelled out with labels of text where they were not
@@ -146,8 +146,8 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
         "classification": tiny_config.classification.model_copy(
             update={"aspect_clauses": False})}))
     whole.need_threshold = 0.0
-    assert "/clauses2" not in whole.model_version
-    assert whole.model_version == clf.model_version.replace("/clauses2", "")
+    assert "/clauses3" not in whole.model_version
+    assert whole.model_version == clf.model_version.replace("/clauses3", "")
     (read_whole,) = whole.classify([text])
     sentence = read_whole.sentences[0]
     in_context = whole.encoder.encode_reviews([text], [[sentence.text, "why slow"]])[1][:1]
@@ -362,5 +362,5 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
     english, french = parallel_pairs("fr")
     assert len(english) == len(french) == 50
     assert all(isinstance(t, str) and t.strip() for t in english + french)
-    with pytest.raises(ValueError, match="there are: fr, nl"):
-        parallel_pairs("de")
+    with pytest.raises(ValueError, match="there are: de, fr, ja, nl"):
+        parallel_pairs("es")

@@ -94,12 +94,28 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
     # Undetermined or unknown language: English words (short text is often undetermined).
     assert split_clauses("Nice design, but it crashes", None) == split_clauses(
         "Nice design, but it crashes", "und") == ["Nice design,", "but it crashes"]
-    # A language without contrast words of its own is cut only at ";".
+    # German and Dutch turn at their own words; "doch"/"nur", "toch"/"alleen" (also emphasis
+    # and "only") and "während"/"terwijl" (also "during"/"while") do not cut.
     assert split_clauses("Schönes Design, aber es stürzt ab", "de") == [
-        "Schönes Design, aber es stürzt ab"]
-    assert split_clauses("Schönes Design; es stürzt oft ab", "de") == [
-        "Schönes Design;", "es stürzt oft ab"]
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr"}
+        "Schönes Design,", "aber es stürzt ab"]
+    assert split_clauses("Sie ist schnell, außer beim Export der Daten.", "de") == [
+        "Sie ist schnell,", "außer beim Export der Daten."]
+    assert split_clauses("Mooie app, maar hij crasht vaak.", "nl") == [
+        "Mooie app,", "maar hij crasht vaak."]
+    assert split_clauses("Prima prijs, hoewel de support traag is", "nl") == [
+        "Prima prijs,", "hoewel de support traag is"]
+    for lang, whole in (("de", "Das ist doch super, nur das Beste"),
+                        ("de", "Sie stürzt während des Trainings ab"),
+                        ("de", "Das ist aber schön!"),
+                        ("nl", "Dat is toch mooi, alleen de kleur"),
+                        ("nl", "Hij crasht terwijl ik aan het sporten ben")):
+        assert split_clauses(whole, lang) == [whole], whole
+    # A language without contrast words of its own is cut only at ";".
+    assert split_clauses("Bel design, ma si blocca spesso", "it") == [
+        "Bel design, ma si blocca spesso"]
+    assert split_clauses("Bel design; si blocca spesso", "it") == [
+        "Bel design;", "si blocca spesso"]
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -41,6 +41,10 @@ _CONTRAST_WORDS = {
     "en": "(?<!nothing )(?<!anything )(?<!all )but|though|although|however|whereas|except",
     "fr": "mais|cependant|pourtant|toutefois|néanmoins|bien que|quoique|même si|alors que|"
           "tandis que|sauf|par contre|en revanche",
+    # Not "doch" or "nur" (also "yet" as emphasis, "only"), not "während" (also "during").
+    "de": "aber|jedoch|allerdings|obwohl|obgleich|trotzdem|dennoch|außer|hingegen|wobei",
+    # Not "toch" or "alleen" (also emphasis, "only"), not "terwijl" (also "while").
+    "nl": "maar|echter|hoewel|ofschoon|behalve|desondanks|daarentegen",
 }
 _CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
              for lang, words in _CONTRAST_WORDS.items()}
