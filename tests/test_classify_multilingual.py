@@ -331,6 +331,10 @@ ML_NEEDS_SETS = {
                                    "negative_recall": 0.53, "aspect_sentiment": 0.83},
     "written_needs_mixed_nl.csv": {"micro_f1": 0.67, "positive_recall": 0.63,
                                    "negative_recall": 0.53, "aspect_sentiment": 0.78},
+    # Dutch, 40 reviews: F1 0.689, praised 9/16, criticised 12/20, aspect sentiment 0.714 (the
+    # same without the Dutch offset).
+    "written_needs_nl.csv": {"micro_f1": 0.63, "positive_recall": 0.50,
+                             "negative_recall": 0.55, "aspect_sentiment": 0.64},
 }
 
 
