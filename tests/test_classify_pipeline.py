@@ -100,6 +100,8 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert "/clauses3/" in tiny_clf.model_version  # English, French, German, Dutch contrast words
     # Nor labels of Japanese or Chinese text read before its sentences were cut without spaces.
     assert "/split2/" in tiny_clf.model_version
+    # Nor mention sentiments made before the complaint rule.
+    assert "/complaint1/" in tiny_clf.model_version
     # Nor labels of text whose emoji were spelled out with labels of text where they were not
     # (the tiny vocabulary has no emoji).
     assert tiny_clf.encoder.spells_emoji
@@ -364,3 +366,16 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
     assert all(isinstance(t, str) and t.strip() for t in english + french)
     with pytest.raises(ValueError, match="there are: de, fr, ja, nl"):
         parallel_pairs("es")
+
+
+def test_a_neutral_mention_in_a_problem_report_is_a_complaint() -> None:
+    """A fault told in plain words reads neutral to the sentiment head; in a sentence read as a
+    problem report its mention counts as negative (score kept). Positive and negative readings,
+    and neutral ones in other sentences, stay as they are."""
+    from analysis.classify.pipeline import _complaint
+
+    assert _complaint(("neutral", 0.05), "problem_report") == ("negative", 0.05)
+    assert _complaint(("positive", 0.6), "problem_report") == ("positive", 0.6)
+    assert _complaint(("negative", -0.7), "problem_report") == ("negative", -0.7)
+    for other in ("feature_request", "praise", "question", "other"):
+        assert _complaint(("neutral", 0.05), other) == ("neutral", 0.05)

@@ -1,18 +1,25 @@
 """The shipped classifiers on real reviews that are not minibar-en (recorded source pages in
 ../shared/fixtures/raw, parsed by reviewgap's page parsers; see tests/support/real_reviews.py).
 
-Stars are the only labels there, so these tests hold sentiment (stars <= 2 vs >= 4) and language
-routing to bars a few points under what was measured (bench/results/real_reviews.md), and check
-that input types follow the stars the way they must (problem reports among low ratings, praise
-among high ones). Nothing was fitted on these reviews. The multilingual encoder on the Dutch,
-Japanese and German pages is tested in test_classify_multilingual.py.
+Their stars hold sentiment (stars <= 2 vs >= 4) and language routing to bars a few points under
+what was measured (bench/results/real_reviews.md), and input types must follow the stars
+(problem reports among low ratings, praise among high ones). 320 of them (the translator app and
+the telecom company) also carry our hand labels (tests/data/real_review_labels.csv), which hold
+input types and needs to bars. Nothing was fitted on these reviews. The multilingual encoder on
+the Dutch, Japanese and German pages is tested in test_classify_multilingual.py.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.real_reviews import figures, label, real_reviews
+from tests.support.real_reviews import (
+    figures,
+    input_type_and_needs_figures,
+    label,
+    labelled_real_reviews,
+    real_reviews,
+)
 
 pytestmark = pytest.mark.ml
 pytest.importorskip("transformers")
@@ -69,3 +76,25 @@ def test_default_input_types_follow_the_stars(default_figures) -> None:
     assert g["problem_report_4-5"] <= 0.08
     assert g["praise_4-5"] >= 0.8
 
+
+
+def test_default_input_types_and_needs_against_hand_labels(raw_fixtures) -> None:
+    """Measured (313 of 320 labelled ``ok``; 7 in other languages): problem_report F1 0.740
+    (P 0.83, R 0.67), feature_request 0.488 (P 0.35, R 0.83), praise 0.897, needs pooled F1
+    0.596 (P 0.59, R 0.60), criticised mentions found 105 of 167, praised 8 of 21, aspect
+    sentiment 0.681 (n = 113; 0.646 before the complaint rule). The weak side: faults told with
+    the words of features ("the Send button is hidden under the navigation bar since the
+    update", our wording) are read as requests rather than problem reports."""
+    from analysis.classify.pipeline import build_classifier
+
+    frame = labelled_real_reviews(raw_fixtures)
+    assert len(frame) == 320
+    f = input_type_and_needs_figures(frame, build_classifier(None))
+    assert f["ok"] >= 310
+    assert f["problem_report"]["f1"] >= 0.70, f["problem_report"]
+    assert f["problem_report"]["precision"] >= 0.78, f["problem_report"]
+    assert f["feature_request"]["recall"] >= 0.75, f["feature_request"]
+    assert f["praise"]["f1"] >= 0.86, f["praise"]
+    assert f["needs"]["f1"] >= 0.55, f["needs"]
+    assert f["mentions"]["recall_by_polarity"]["negative"]["recall"] >= 0.58, f["mentions"]
+    assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.64, f["mentions"]

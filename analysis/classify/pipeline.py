@@ -166,6 +166,7 @@ class ReviewClassifier:
         if self.aspect_clauses:
             parts.append(ASPECT_VERSION)
         parts.append(SPLIT_VERSION)
+        parts.append(COMPLAINT_RULE_VERSION)
         if self.encoder.spells_emoji:
             parts.append(EMOJI_VERSION)
         if self.sentiment_model is not None:
@@ -262,11 +263,11 @@ class ReviewClassifier:
             for k in range(a, b):
                 s_needs = {nid: float(need_sen[k, j]) for j, nid in enumerate(ids)
                            if need_sen[k, j] >= cut}
+                s_type = _input_type(it_head.labels, it_sen[k], yes_sen[k])
                 lab.sentences.append(SentenceLabels(
                     index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
-                    sentiment_score=sent_sen[k][1],
-                    input_type=_input_type(it_head.labels, it_sen[k], yes_sen[k]),
-                    need_sentiment={nid: part_sent[need_part[k, j]]
+                    sentiment_score=sent_sen[k][1], input_type=s_type,
+                    need_sentiment={nid: _complaint(part_sent[need_part[k, j]], s_type)
                                     for j, nid in enumerate(ids) if nid in s_needs},
                     need_clause={nid: part_text[need_part[k, j]]
                                  for j, nid in enumerate(ids)
@@ -399,6 +400,21 @@ def version_need_threshold(model_version: str) -> str | None:
     return f"{first} ({langs})" if langs else first
 
 
+def _complaint(sentiment: tuple[str, float], input_type: str) -> tuple[str, float]:
+    """A mention read as neutral in a sentence that is a problem report is a complaint:
+    ("negative", same score). Faults told in plain words ("the send button sits behind the
+    keyboard since the update") read neutral to a sentiment head learned from stars, and counted
+    neither for nor against the need. Measured (default heads, aspect sentiment of found
+    mentions): real Google Play and Trustpilot reviews 0.646 -> 0.681, written hold-out 0.800 ->
+    0.812, mixed 0.746 -> 0.782, hold-out 2 and dev unchanged. The score stays the model's."""
+    if input_type == "problem_report" and sentiment[0] == "neutral":
+        return ("negative", sentiment[1])
+    return sentiment
+
+
+COMPLAINT_RULE_VERSION = "complaint1"
+"""Part of ``model_version``: mention sentiments made before :func:`_complaint` are labelled
+again."""
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
 ASPECT_VERSION = "clauses3"

@@ -6,8 +6,10 @@ page parsers, as a crawl would read them; nothing is copied into the repository.
 
 These reviews are not minibar-en and nothing was fitted on them: apps of other kinds (a
 translator, a Dutch bank, Apple's store app), a telecom company on Trustpilot and a recipe page,
-in English, Dutch, Japanese and German. Stars are the only labels, so they measure sentiment
-(stars <= 2 vs >= 4) and language routing, not input types or needs.
+in English, Dutch, Japanese and German. Their stars measure sentiment (stars <= 2 vs >= 4) and
+language routing. The 320 reviews of the translator app and the telecom company also carry our
+hand labels (``tests/data/real_review_labels.csv``, keyed by set and review id, no text; see
+:func:`labelled_real_reviews`), which measure input types and needs.
 """
 
 from __future__ import annotations
@@ -78,6 +80,55 @@ def real_reviews(raw_fixtures: Path) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     df["title"] = df["title"].astype(object).where(df["title"].notna(), None)  # not NaN
     return df[(df["text"].str.strip() != "") & df["rating"].notna()].reset_index(drop=True)
+
+
+LABELS = Path(__file__).resolve().parent.parent / "data" / "real_review_labels.csv"
+"""Our labels, written from each review's title and text alone, before any classifier output for
+input types or needs was looked at: ``problem_report`` = the review describes something that does
+not work as it should (a crash, an error, a button out of reach, a feature that stopped working
+or was removed, a concrete wrong result), a judgement of quality alone ("bad translations",
+"useless") is not one; ``feature_request`` = asks or wishes for functionality the product lacks
+or lost (a language it does not offer, an option to go back), "please fix" alone is not;
+``praise`` = a positive judgement of the product or a part of it ("good", "thank you", 👍);
+``needs`` = the default taxonomy's needs the review mentions, each with its polarity (a request
+names ``features`` as negative; "good app" names none). One annotator, so borderline cases
+(removed features, translation quality) carry noise."""
+
+
+def labelled_real_reviews(raw_fixtures: Path) -> pd.DataFrame:
+    """The reviews :data:`LABELS` covers, with their labels joined on (set, review id), in the
+    shape :func:`analysis.classify.evaluate.read_labelled` gives: input-type columns as 0/1,
+    ``needs`` as sets of ids, ``need_polarity`` as ``{id: polarity}``."""
+    labels = pd.read_csv(LABELS, dtype={"needs": str}, keep_default_na=False)
+    df = real_reviews(raw_fixtures).merge(labels, on=["set", "review_id"], how="inner",
+                                          validate="one_to_one")
+    if len(df) != len(labels):  # a recording that changed would silently shrink the set
+        raise ValueError(f"{LABELS}: {len(labels) - len(df)} labelled reviews not found in "
+                         f"{raw_fixtures}")
+    parsed = [dict(item.split(":") for item in cell.split(";") if item) for cell in df["needs"]]
+    return df.assign(needs=[set(p) for p in parsed], need_polarity=parsed)
+
+
+def input_type_and_needs_figures(frame: pd.DataFrame, clf: Any) -> dict[str, Any]:
+    """Classify :func:`labelled_real_reviews` as a crawl would (titles, stated languages) and
+    compare with the labels, on the reviews labelled ``ok``: per input type and pooled needs,
+    precision / recall / F1 (as ``reviewgap evaluate`` computes them), mentions found by
+    polarity, aspect sentiment, and how many reviews were skipped."""
+    from analysis.classify.evaluate import NEEDS_MICRO, binary_metrics, needs_figures
+
+    results = clf.classify(frame["text"].tolist(), titles=frame["title"].tolist(),
+                           stated_languages=frame["language"].tolist())
+    ok = np.array([r.status == "ok" for r in results])
+    out: dict[str, Any] = {"n": len(frame), "ok": int(ok.sum())}
+    for col in ("problem_report", "feature_request", "praise"):
+        pred = np.array([bool(getattr(r, col)) for r in results])
+        out[col] = binary_metrics(frame[col].to_numpy()[ok].astype(int), pred[ok])
+    labels, _, mentions = needs_figures(frame, results, clf.taxonomy.ids, ok)
+    out["needs"] = labels[NEEDS_MICRO]
+    out["needs_by_need"] = {k.split(":", 1)[1]: v for k, v in labels.items()
+                            if k.startswith("need:")}
+    out["mentions"] = mentions
+    return out
 
 
 def label(df: pd.DataFrame, clf: Any) -> pd.DataFrame:
