@@ -60,30 +60,32 @@ def test_config_validation_uses_default_need_ids() -> None:
     assert "content" not in build_taxonomy(cfg.needs).ids
 
 
-def test_needs_training_set_adds_the_french_examples_of_the_needs_in_use() -> None:
+@pytest.mark.parametrize("lang", ["fr", "nl"])
+def test_needs_training_set_adds_the_examples_of_the_needs_in_use(lang: str) -> None:
+    """French and Dutch example sentences: every default need (10+ each) and generic ones."""
     import csv
 
     from analysis.classify.training import EXAMPLES_DIR, needs_training_set
 
-    with (EXAMPLES_DIR / "needs_fr.csv").open(encoding="utf-8", newline="") as fh:
+    with (EXAMPLES_DIR / f"needs_{lang}.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     ids = {n.id for n in DEFAULT_NEEDS}
     assert {r["need"] for r in rows} == ids | {""}  # every default need, plus generic sentences
     assert all(sum(r["need"] == i for r in rows) >= 10 for i in ids)
     assert len({r["text"] for r in rows}) == len(rows)
     en_texts, en_labels = needs_training_set(DEFAULT_NEEDS)
-    texts, labels = needs_training_set(DEFAULT_NEEDS, ("en", "fr"))
+    texts, labels = needs_training_set(DEFAULT_NEEDS, ("en", lang))
     assert (texts[: len(en_texts)], labels[: len(en_labels)]) == (en_texts, en_labels)
     assert texts[len(en_texts):] == [r["text"] for r in rows]
     assert labels[len(en_texts):] == [{r["need"]} if r["need"] else set() for r in rows]
-    # A disabled default need loses its French examples too; generic sentences stay.
+    # A disabled default need loses its examples in that language too; generic sentences stay.
     cfg = validate_config({"products": [{"key": "a", "name": "A"}],
                            "needs": {"disable": ["content"]}}, "r.toml")
-    texts, labels = needs_training_set(build_taxonomy(cfg.needs).needs, ("en", "fr"))
+    texts, labels = needs_training_set(build_taxonomy(cfg.needs).needs, ("en", lang))
     assert not any("content" in lab for lab in labels)
     assert sum(lab == set() for lab in labels) == (
         sum(lab == set() for lab in en_labels) + sum(not r["need"] for r in rows))
-    with pytest.raises(ValueError, match=r"'de'.*en, fr"):
+    with pytest.raises(ValueError, match=r"'de'.*en, fr, nl"):
         needs_training_set(DEFAULT_NEEDS, ("en", "de"))
 
 
