@@ -40,6 +40,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MIN_WORDS = 5
 """Shorter unmatched sentences ("Love it", "Thanks") carry no theme."""
+GENERIC_SIMILARITY = 0.6
+"""An unmatched sentence at least this close (cosine) to one of the needs' generic example
+sentences ("Great app!", "I use it every day.", "Would give zero stars if I could.") praises or
+blames without naming anything a theme could name, and is left out. Without this, generic
+praise made the largest "themes" ("good work / good / work" led the demo's table; "app / good /
+i'm" a real translator app's). Those clusters' members sit at a mean 0.70-0.82 from the nearest
+generic sentence; members of clusters with a topic ("voice / transcriptions", "fibre /
+broadband") at 0.18-0.39."""
 _LISTING_TAGLINE = re.compile(r"\s*(?::|\||\s[-\u2013\u2014]\s)")
 """Where a store listing name's tagline starts: "Strava: Run, Ride, Hike" -> "Strava"."""
 
@@ -112,6 +120,17 @@ def cluster_sentences(vecs: np.ndarray, *, min_size: int = 5, min_similarity: fl
     return labels, sim
 
 
+def _not_generic(vecs: np.ndarray, clf: ReviewClassifier) -> np.ndarray:
+    """Which rows of ``vecs`` (unit sentence vectors) are under :data:`GENERIC_SIMILARITY` to
+    every generic example sentence of the taxonomy (those naming no need, in the languages the
+    needs head learned from)."""
+    from analysis.classify.training import needs_training_set
+
+    texts, labels = needs_training_set(clf.taxonomy.needs, clf.heads.example_languages)
+    generic = clf.sentence_vectors([t for t, lab in zip(texts, labels, strict=True) if not lab])
+    return (vecs @ generic.T).max(axis=1) < GENERIC_SIMILARITY
+
+
 def _sample_key(uid: str, index: int) -> str:
     return hashlib.sha1(f"{uid}\x1f{index}".encode()).hexdigest()
 
@@ -157,6 +176,13 @@ def discover_themes(store: ReviewStore, clf: ReviewClassifier, *, min_size: int 
     names = name_pattern(product_names)
     vecs = (clf.sentence_vectors([mask_products(t, names) for t in texts]) if texts
             else np.zeros((0, 1), dtype=np.float32))
+    if texts:
+        keep = _not_generic(vecs, clf)
+        if not keep.all():
+            log.info("themes: %d of %d unmatched sentences are generic praise or complaint, "
+                     "left out", int((~keep).sum()), len(texts))
+        cands = [c for c, k in zip(cands, keep, strict=True) if k]
+        texts, vecs = [c[2] for c in cands], vecs[keep]
     labels, sim = cluster_sentences(vecs, min_size=min_size, max_themes=max_themes)
     clusters = sorted({int(c) for c in labels if c >= 0}, key=lambda c: -(labels == c).sum())
     words = class_tfidf_words([[texts[i] for i in np.flatnonzero(labels == c)]
