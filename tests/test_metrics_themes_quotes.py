@@ -54,6 +54,16 @@ def test_theme_mentions_without_a_themes_row_are_an_error() -> None:
                         alpha=0.05)
 
 
+def test_a_two_letter_product_name_is_a_name_token_only_when_it_is_the_whole_name() -> None:
+    toks = product_tokens({"bt": ["BT"], "notes": ["Notes to go", "X"]})
+    assert "bt" in toks  # a telecom called "BT" is not a theme word
+    assert "go" not in toks  # the "go" of a longer name is an ordinary word
+    assert "x" not in toks  # one letter never
+    kept, named = clean_words(["bt broadband", "broadband", "go offline"], toks)
+    assert kept == ["broadband", "go offline"]
+    assert named == ["bt"]
+
+
 def test_product_names_leave_theme_words_and_labels() -> None:
     names = {"acme": ["Acme Notes", "Acme"], "quill": ["Quillbyte", "Quill Byte"]}
     toks = product_tokens(names)
