@@ -132,8 +132,7 @@ class BaseEncoder:
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         prefix, suffix = self._affixes
-        keep = self.max_tokens - len(prefix) - len(suffix)
-        ids = [[*prefix, *x[:keep], *suffix]
+        ids = [[*prefix, *x[:self._room], *suffix]
                for x in tokenize_with_offsets(self.tokenizer, texts, spell=self.spells_emoji)[0]]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for idx, hidden, mask in self._run_sorted(ids):
@@ -176,7 +175,7 @@ class BaseEncoder:
         prefix, suffix = self._affixes
         tok_ids, tok_offs = tokenize_with_offsets(self.tokenizer, [k[0] for k in keys],
                                                   spell=self.spells_emoji)
-        limit = self.max_tokens - len(prefix) - len(suffix)
+        limit = self._room
         chunk_ids: list[list[int]] = []
         chunk_owner: list[np.ndarray] = []
         chunk_review: list[int] = []
@@ -216,6 +215,12 @@ class BaseEncoder:
             return special_affixes(self.tokenizer)
         except ValueError as exc:
             raise ModelLoadError(f"classification.encoder: {self.ref.id!r}: {exc}") from None
+
+    @cached_property
+    def _room(self) -> int:
+        """Tokens of text that fit in one pass beside the special tokens."""
+        prefix, suffix = self._affixes
+        return self.max_tokens - len(prefix) - len(suffix)
 
     @cached_property
     def spells_emoji(self) -> bool:

