@@ -188,6 +188,32 @@ def test_languages_option_lets_other_languages_through(tiny_config) -> None:
     assert [o.status for o in out] == ["ok", "skipped_language"]
 
 
+def test_evaluate_passes_titles_and_stated_languages_when_the_frame_has_them(tiny_clf) -> None:
+    """A labelled frame with ``title`` / ``language`` columns (the real-review tests build one)
+    is classified as a crawl would read it; without them, as before."""
+    import pandas as pd
+
+    from analysis.classify.evaluate import evaluate
+
+    frame = pd.DataFrame({"text": ["ok", "ok"], "problem_report": [0, 0]})
+    assert evaluate(tiny_clf, frame)["n_classified"] == 2  # too short to tell: classified
+    stated = evaluate(tiny_clf, frame.assign(language=["en", "de"]))
+    assert stated["n_classified"] == 1  # the source said German: skipped, as in a crawl
+    seen: list[object] = []
+    real = tiny_clf.classify
+
+    def spy(texts, ratings=None, **kw):  # type: ignore[no-untyped-def]
+        seen.append(kw.get("titles"))
+        return real(texts, ratings, **kw)
+
+    tiny_clf.classify = spy
+    try:
+        evaluate(tiny_clf, frame.assign(title=["Great", None]))
+    finally:
+        tiny_clf.classify = real
+    assert seen == [["Great", None]]
+
+
 def _reviews(n: int, start: int = 0) -> list[dict]:
     return [{"source": "import", "review_id": str(i), "product": "acme",
              "text": TEXTS[i % len(TEXTS)] + f" {i}", "title": "Title" if i % 2 else None,

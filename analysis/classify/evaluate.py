@@ -97,13 +97,13 @@ def read_labelled(path: Path) -> pd.DataFrame:
                     f"negative/neutral/positive, got {bad.iloc[0]!r}")
             out[col] = vals.replace("", np.nan)
         else:  # needs: semicolon-separated ids, each optionally "id:polarity"
-            parsed = [_needs_cell(v, path, i + 2) for i, v in enumerate(frame[col])]
+            parsed = [needs_cell(v, path, i + 2) for i, v in enumerate(frame[col])]
             out[col] = [set(p) for p in parsed]
             out["need_polarity"] = [{k: v for k, v in p.items() if v} for p in parsed]
     return out
 
 
-def _needs_cell(value: str, path: Path, row: int) -> dict[str, str | None]:
+def needs_cell(value: str, path: Path, row: int) -> dict[str, str | None]:
     """``"pricing:negative;support"`` -> ``{"pricing": "negative", "support": None}``."""
     out: dict[str, str | None] = {}
     for item in str(value).split(";"):
@@ -200,10 +200,12 @@ def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = ""
         LabelledFileError: the ``needs`` column names an id the classifier's taxonomy lacks.
 
     A ``rating`` column is given to the classifier too (as a crawl would): heads that read
-    stars use it for the input types; sentiment is always read from the text alone."""
+    stars use it for the input types; sentiment is always read from the text alone. So are
+    ``title`` and ``language`` (the language the source stated) when the frame has them."""
     check_need_ids(frame, clf.taxonomy.ids, input_name)
     ratings = frame["rating"].tolist() if "rating" in frame else None
-    results = clf.classify(frame["text"].tolist(), ratings)
+    results = clf.classify(frame["text"].tolist(), ratings, titles=_strings(frame, "title"),
+                           stated_languages=_strings(frame, "language"))
     ok = np.array([r.status == "ok" for r in results])
     labels: dict[str, Any] = {}
     confusion: dict[str, Any] = {}
@@ -246,6 +248,13 @@ def evaluate(clf: ReviewClassifier, frame: pd.DataFrame, *, input_name: str = ""
         "(or stars <=2 negative, >=4 positive), neutral rows left out",
         **({"need_mentions": mentions} if mentions else {}),
     }
+
+
+def _strings(frame: pd.DataFrame, column: str) -> list[str | None] | None:
+    """``frame[column]`` with blanks (NaN, None, "") as None, or None without that column."""
+    if column not in frame:
+        return None
+    return [v if isinstance(v, str) and v else None for v in frame[column]]
 
 
 def write_evaluation(result: dict[str, Any], folder: Path) -> Path:

@@ -105,30 +105,28 @@ def labelled_real_reviews(raw_fixtures: Path) -> pd.DataFrame:
     if len(df) != len(labels):  # a recording that changed would silently shrink the set
         raise ValueError(f"{LABELS}: {len(labels) - len(df)} labelled reviews not found in "
                          f"{raw_fixtures}")
-    parsed = [dict(item.split(":") for item in cell.split(";") if item) for cell in df["needs"]]
+    from analysis.classify.evaluate import needs_cell
+
+    parsed = [needs_cell(cell, LABELS, i + 2) for i, cell in enumerate(df["needs"])]
     return df.assign(needs=[set(p) for p in parsed], need_polarity=parsed)
 
 
 def input_type_and_needs_figures(frame: pd.DataFrame, clf: Any) -> dict[str, Any]:
-    """Classify :func:`labelled_real_reviews` as a crawl would (titles, stated languages) and
-    compare with the labels, on the reviews labelled ``ok``: per input type and pooled needs,
-    precision / recall / F1 (as ``reviewgap evaluate`` computes them), mentions found by
-    polarity, aspect sentiment, and how many reviews were skipped."""
-    from analysis.classify.evaluate import NEEDS_MICRO, binary_metrics, needs_figures
+    """:func:`analysis.classify.evaluate.evaluate` on :func:`labelled_real_reviews` (which
+    classifies them as a crawl would: titles, stated languages), in short: ``n``, ``ok``
+    (labelled ``ok``), precision / recall / F1 per input type and of the needs pooled
+    (``needs``; per need in ``needs_by_need``), and the mentions found by polarity with their
+    aspect sentiment (``mentions``)."""
+    from analysis.classify.evaluate import NEEDS_MICRO, evaluate
 
-    results = clf.classify(frame["text"].tolist(), titles=frame["title"].tolist(),
-                           stated_languages=frame["language"].tolist())
-    ok = np.array([r.status == "ok" for r in results])
-    out: dict[str, Any] = {"n": len(frame), "ok": int(ok.sum())}
-    for col in ("problem_report", "feature_request", "praise"):
-        pred = np.array([bool(getattr(r, col)) for r in results])
-        out[col] = binary_metrics(frame[col].to_numpy()[ok].astype(int), pred[ok])
-    labels, _, mentions = needs_figures(frame, results, clf.taxonomy.ids, ok)
-    out["needs"] = labels[NEEDS_MICRO]
-    out["needs_by_need"] = {k.split(":", 1)[1]: v for k, v in labels.items()
-                            if k.startswith("need:")}
-    out["mentions"] = mentions
-    return out
+    got = evaluate(clf, frame, input_name=str(LABELS))
+    labels = got["labels"]
+    return {"n": got["n"], "ok": got["n_classified"],
+            **{col: labels[col] for col in ("problem_report", "feature_request", "praise")},
+            "needs": labels[NEEDS_MICRO],
+            "needs_by_need": {k.split(":", 1)[1]: v for k, v in labels.items()
+                              if k.startswith("need:")},
+            "mentions": got["need_mentions"]}
 
 
 def label(df: pd.DataFrame, clf: Any) -> pd.DataFrame:
