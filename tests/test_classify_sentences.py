@@ -122,7 +122,21 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
         "Bel design, ma si blocca spesso"]
     assert split_clauses("Bel design; si blocca spesso", "it") == [
         "Bel design;", "si blocca spesso"]
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es"}
+    # Japanese turns at particles that close the first clause (the cut goes after them), and
+    # only with four letters on each side; "が" without a comma marks a subject, "のに" without
+    # one can mean "for", "でも" mid-sentence means "even".
+    assert split_clauses("デザインはきれいだけど、二日に一回は落ちます。", "ja") == [
+        "デザインはきれいだけど、", "二日に一回は落ちます。"]
+    assert split_clauses("同期は完璧ですが、サポートは返事をくれません", "ja") == [
+        "同期は完璧ですが、", "サポートは返事をくれません"]
+    assert split_clauses("起動は速いものの料金が高すぎる", "ja") == [
+        "起動は速いものの", "料金が高すぎる"]
+    assert split_clauses("動作は軽いです、しかし同期が失敗します", "ja") == [
+        "動作は軽いです、", "しかし同期が失敗します"]
+    for whole in ("私がやりました。", "使うのに便利です。", "いいけど、重い。",
+                  "タブレットでも快適に使えます", "いいアプリだけど。"):
+        assert split_clauses(whole, "ja") == [whole], whole
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "ja"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -417,11 +417,12 @@ COMPLAINT_RULE_VERSION = "complaint1"
 again."""
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
-ASPECT_VERSION = "clauses3"
+ASPECT_VERSION = "clauses4"
 """Part of ``model_version``: needs and mention sentiment read per clause
-(:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch and Spanish
-contrast words); labels made per sentence only, with English words only (``clauses1``) or with
-English and French ones (``clauses2``) are labelled again."""
+(:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish and
+Japanese contrast words); labels made per sentence only, with English words only
+(``clauses1``), English and French ones (``clauses2``) or without Japanese (``clauses3``) are
+labelled again."""
 QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
 """Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
 

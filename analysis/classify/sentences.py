@@ -50,13 +50,26 @@ _CONTRAST_WORDS = {
 }
 _CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
              for lang, words in _CONTRAST_WORDS.items()}
+# Japanese has no spaces and turns with particles that close the first clause ("きれいだけど、
+# 落ちる"): the cut goes after the particle (group "after"), or before a connective that opens
+# the second clause after a comma ("…、しかし…"). "が" and "のに" turn only before a comma (else
+# "が" marks a subject and "のに" can mean "for"); "でも" ("even") and "ただ" ("just", "free")
+# are left out, and at a sentence's start they follow a 。, where the sentence is already cut.
+_CONTRAST["ja"] = re.compile(
+    r"[;；]|(?P<after>(?:けれども|けれど|けど|ものの)、?|(?:が|のに)、)"
+    r"|(?<=、)(?:しかし|だが|ところが|一方で?|とはいえ)")
 _NO_CONTRAST = re.compile(";")
-CLAUSE_LANGUAGES = tuple(_CONTRAST_WORDS)
+CLAUSE_LANGUAGES = tuple(_CONTRAST)
 """Languages whose sentences are cut at their own contrast words (others only at ``;``)."""
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MIN_CLAUSE_WORDS = 2
 """Each side of a clause cut needs this many words (the conjunction not counted): "great app
 though" and "nothing but bugs" stay whole."""
+UNSPACED_LANGUAGES = ("ja",)
+"""Languages written without spaces, whose clause sides are measured in characters."""
+MIN_CLAUSE_CHARS = 4
+"""In :data:`UNSPACED_LANGUAGES`, each side of a clause cut needs this many letters or digits
+("いいけど、重い" stays whole: one side is a single adjective)."""
 
 
 def split_sentences(text: str, title: str | None = None) -> list[str]:
@@ -148,10 +161,10 @@ def split_clauses(sentence: str, language: str | None = "en") -> list[str]:
     start = 0
     lang = "en" if language in (None, "und") else language
     for m in _CONTRAST.get(lang, _NO_CONTRAST).finditer(sentence):
-        cut = m.end() if m.group() == ";" else m.start()
-        after = sentence[m.end() :]
-        if (len(_WORDS.findall(sentence[start:m.start()])) >= MIN_CLAUSE_WORDS
-                and len(_WORDS.findall(after)) >= MIN_CLAUSE_WORDS):
+        # ";" and Japanese particles close the first part; contrast words open the second.
+        cut = m.end() if m.group() in (";", "；") or m.groupdict().get("after") else m.start()
+        if (_big_enough(sentence[start:m.start()], lang)
+                and _big_enough(sentence[m.end() :], lang)):
             cuts.append(cut)
             start = cut
     if not cuts:
@@ -159,3 +172,13 @@ def split_clauses(sentence: str, language: str | None = "en") -> list[str]:
     bounds = [0, *cuts, len(sentence)]
     parts = [sentence[a:b].strip() for a, b in pairwise(bounds)]
     return [p for p in parts if p]
+
+
+def _big_enough(part: str, language: str) -> bool:
+    """Whether ``part`` (one side of a possible clause cut) is long enough to be a clause: words
+    (:data:`MIN_CLAUSE_WORDS`) or, in :data:`UNSPACED_LANGUAGES`, characters
+    (:data:`MIN_CLAUSE_CHARS`)."""
+    words = _WORDS.findall(part)
+    if language in UNSPACED_LANGUAGES:
+        return sum(map(len, words)) >= MIN_CLAUSE_CHARS
+    return len(words) >= MIN_CLAUSE_WORDS
