@@ -483,8 +483,9 @@ def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path
 def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path) -> None:  # type: ignore[no-untyped-def]
     """The 320 hand-labelled real reviews (tests/data/real_review_labels.csv) through the
     multilingual encoder. Measured: problem_report F1 0.810, feature_request 0.425 (precision
-    0.30), praise 0.902, needs pooled F1 0.471 (precision 0.67, recall 0.36: few needs reach its
-    threshold of 0.6 on real reviews; 0.394 before the Dutch examples), aspect sentiment 0.868."""
+    0.30), praise 0.902, needs pooled F1 0.518 (precision 0.66, recall 0.43: few needs reach its
+    threshold of 0.6 on real reviews; 0.394 before the Dutch examples, 0.471 before the Japanese
+    ones), aspect sentiment 0.838."""
     from tests.support.real_reviews import input_type_and_needs_figures, labelled_real_reviews
 
     f = input_type_and_needs_figures(labelled_real_reviews(raw_fixtures), classifier)
@@ -492,7 +493,7 @@ def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path
     assert f["problem_report"]["f1"] >= 0.76, f["problem_report"]
     assert f["praise"]["f1"] >= 0.86, f["praise"]
     assert f["feature_request"]["recall"] >= 0.6, f["feature_request"]
-    assert f["needs"]["f1"] >= 0.42, f["needs"]
+    assert f["needs"]["f1"] >= 0.47, f["needs"]
     assert f["needs"]["precision"] >= 0.6, f["needs"]
     assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.8, f["mentions"]
 
