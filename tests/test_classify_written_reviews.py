@@ -42,9 +42,14 @@ def classifier():  # type: ignore[no-untyped-def]
 
 def not_trained_on(texts: pd.Series) -> bool:
     """None of ``texts`` is one of the heads' example sentences (held out from training)."""
+    return not trained_on(texts).any()
+
+
+def trained_on(texts: pd.Series) -> pd.Series:
+    """Which of ``texts`` are one of the heads' example sentences."""
     from analysis.classify.fit_defaults import EXAMPLES
 
-    return not set(pd.read_csv(EXAMPLES)["text"]) & set(texts)
+    return texts.isin(pd.read_csv(EXAMPLES)["text"])
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +91,43 @@ def test_written_reviews_cover_every_form_and_label() -> None:
 def test_shipped_heads_label_reviews_of_other_apps(figures: dict[str, float],
                                                   metric: str) -> None:
     assert figures[metric] >= BARS[metric], figures
+
+
+def test_faults_told_with_the_words_of_features(classifier) -> None:  # type: ignore[no-untyped-def]
+    """``written_input_types_en_dev.csv``: 64 reviews written for the project after hand-labelling
+    real reviews showed requests over-read on them: faults told with the words of features ("the
+    Save button sits under the keyboard"), service complaints, removed features with and without
+    asking for them back, requests, praise. Labelled by the hand-label rules
+    (:data:`tests.support.real_reviews.LABELS`: a removed feature is a problem report, and a
+    request only when the reviewer asks for it back).
+
+    Measured with the shipped heads (2026-11-24) on the 63 that are not one of the heads' example
+    sentences: problem_report precision 1.0, recall 0.56, F1 0.714; feature_request precision
+    0.58, recall 0.78, F1 0.667 (10 of the 32 reviews that ask
+    for nothing but report a fault read as requests). A rule keeping a request only where the
+    text asks or wishes ("please", "add", "would", "wish", "missing", ...) was measured and not
+    shipped: requests here (all 64) 0.682 -> 0.848 and on the real reviews 0.488 -> 0.582, but
+    minibar hold-out requests fell 0.731 / 0.721 / 0.790 -> 0.660 / 0.650 / 0.695 and the written
+    reviews above 0.922 -> 0.879 (minibar's annotators call a wish for change a request however
+    it is worded). The bars hold today's figures, so a change that reads these better shows."""
+    from sklearn.metrics import precision_score, recall_score
+
+    rows = pd.read_csv(DATA.with_name("written_input_types_en_dev.csv"))
+    assert len(rows) == 64
+    assert rows["text"].is_unique
+    # One row turned out to be one of the heads' example sentences: it is left out.
+    trained = trained_on(rows["text"])
+    assert rows["text"][trained].tolist() == ["Please add a dark mode."]
+    rows = rows[~trained].reset_index(drop=True)
+    out = classifier.classify(rows["text"].tolist())
+    pr = np.array([o.problem_report for o in out], dtype=bool)
+    fr = np.array([o.feature_request for o in out], dtype=bool)
+    assert precision_score(rows["problem_report"], pr) >= 0.9
+    assert recall_score(rows["problem_report"], pr) >= 0.45
+    assert recall_score(rows["feature_request"], fr) >= 0.7
+    faults_only = ((rows["problem_report"] == 1) & (rows["feature_request"] == 0)).to_numpy()
+    assert faults_only.sum() == 32
+    assert fr[faults_only].sum() <= 12, rows["text"][faults_only & fr].tolist()
 
 
 QUESTION_SETS = {
