@@ -97,7 +97,7 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert "question" in tiny_clf.heads.heads["input_types"].labels
     assert "/q-rule1/" in tiny_clf.model_version
     # Nor labels read per sentence with labels read per clause.
-    assert "/clauses4/" in tiny_clf.model_version  # en, fr, de, nl, es, ja contrast words
+    assert "/clauses5/" in tiny_clf.model_version  # en, fr, de, nl, es, ja, zh contrast words
     # Nor labels of Japanese or Chinese text read before its sentences were cut without spaces.
     assert "/split2/" in tiny_clf.model_version
     # Nor mention sentiments made before the complaint rule.
@@ -148,8 +148,8 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
         "classification": tiny_config.classification.model_copy(
             update={"aspect_clauses": False})}))
     whole.need_threshold = 0.0
-    assert "/clauses4" not in whole.model_version
-    assert whole.model_version == clf.model_version.replace("/clauses4", "")
+    assert "/clauses5" not in whole.model_version
+    assert whole.model_version == clf.model_version.replace("/clauses5", "")
     (read_whole,) = whole.classify([text])
     sentence = read_whole.sentences[0]
     in_context = whole.encoder.encode_reviews([text], [[sentence.text, "why slow"]])[1][:1]

@@ -136,7 +136,18 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
     for whole in ("私がやりました。", "使うのに便利です。", "いいけど、重い。",
                   "タブレットでも快適に使えます", "いいアプリだけど。"):
         assert split_clauses(whole, "ja") == [whole], whole
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "ja"}
+    # Chinese turns at a connective after a comma (the cut goes before it), with two letters
+    # on each side; "却" (after the second clause's subject) and a comma-less "但是" do not cut.
+    assert split_clauses("界面很漂亮，但是两天就闪退一次。", "zh") == [
+        "界面很漂亮，", "但是两天就闪退一次。"]
+    assert split_clauses("很好用，就是广告太多了", "zh") == ["很好用，", "就是广告太多了"]
+    assert split_clauses("同步很可靠, 不过年费太贵了", "zh") == ["同步很可靠,", "不过年费太贵了"]
+    assert split_clauses("哪个设备都能用，可惜客服不理人；价格还行", "zh") == [
+        "哪个设备都能用，", "可惜客服不理人；", "价格还行"]
+    for whole in ("界面好看，功能却很少。", "好用，但是贵", "但是我很喜欢这个应用。",
+                  "我只是想导出数据。"):
+        assert split_clauses(whole, "zh") == [whole], whole
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "ja", "zh"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -417,7 +417,7 @@ COMPLAINT_RULE_VERSION = "complaint1"
 again."""
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
-ASPECT_VERSION = "clauses4"
+ASPECT_VERSION = "clauses5"
 """Part of ``model_version``: needs and mention sentiment read per clause
 (:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish and
 Japanese contrast words); labels made per sentence only, with English words only

@@ -58,6 +58,11 @@ _CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
 _CONTRAST["ja"] = re.compile(
     r"[;；]|(?P<after>(?:けれども|けれど|けど|ものの)、?|(?:が|のに)、)"
     r"|(?<=、)(?:しかし|だが|ところが|一方で?|とはいえ)")
+# Chinese turns with a connective that opens the second clause after a comma ("界面很漂亮，
+# 但是经常闪退"); "就是" and "只是" there mean "it's just that", the commonest turn in reviews
+# ("很好用，就是广告太多"), and "可惜" "unfortunately". Not "却" (it follows the second clause's
+# subject: "功能却很少") and not "而" (mostly "and").
+_CONTRAST["zh"] = re.compile(r"[;；]|(?<=[，,])\s*(?:但是|但|可是|不过|然而|只是|就是|可惜)")
 _NO_CONTRAST = re.compile(";")
 CLAUSE_LANGUAGES = tuple(_CONTRAST)
 """Languages whose sentences are cut at their own contrast words (others only at ``;``)."""
@@ -65,11 +70,11 @@ _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MIN_CLAUSE_WORDS = 2
 """Each side of a clause cut needs this many words (the conjunction not counted): "great app
 though" and "nothing but bugs" stay whole."""
-UNSPACED_LANGUAGES = ("ja",)
-"""Languages written without spaces, whose clause sides are measured in characters."""
-MIN_CLAUSE_CHARS = 4
-"""In :data:`UNSPACED_LANGUAGES`, each side of a clause cut needs this many letters or digits
-("いいけど、重い" stays whole: one side is a single adjective)."""
+MIN_CLAUSE_CHARS = {"ja": 4, "zh": 2}
+"""Languages written without spaces, whose clause sides are measured in letters or digits, and
+how many each side of a cut needs: Japanese 4 ("いいけど、重い" stays whole: one side is a single
+adjective), Chinese 2 (a Chinese clause is short: "很好用，就是广告太多" turns after three)."""
+UNSPACED_LANGUAGES = tuple(MIN_CLAUSE_CHARS)
 
 
 def split_sentences(text: str, title: str | None = None) -> list[str]:
@@ -180,5 +185,5 @@ def _big_enough(part: str, language: str) -> bool:
     (:data:`MIN_CLAUSE_CHARS`)."""
     words = _WORDS.findall(part)
     if language in UNSPACED_LANGUAGES:
-        return sum(map(len, words)) >= MIN_CLAUSE_CHARS
+        return sum(map(len, words)) >= MIN_CLAUSE_CHARS[language]
     return len(words) >= MIN_CLAUSE_WORDS
