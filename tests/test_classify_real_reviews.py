@@ -77,7 +77,6 @@ def test_default_input_types_follow_the_stars(default_figures) -> None:
     assert g["praise_4-5"] >= 0.8
 
 
-
 def test_default_input_types_and_needs_against_hand_labels(raw_fixtures) -> None:
     """Measured (313 of 320 labelled ``ok``; 7 in other languages): problem_report F1 0.740
     (P 0.83, R 0.67), feature_request 0.488 (P 0.35, R 0.83), praise 0.897, needs pooled F1

@@ -419,10 +419,10 @@ QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
 ASPECT_VERSION = "clauses5"
 """Part of ``model_version``: needs and mention sentiment read per clause
-(:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish and
-Japanese contrast words); labels made per sentence only, with English words only
-(``clauses1``), English and French ones (``clauses2``) or without Japanese (``clauses3``) are
-labelled again."""
+(:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish,
+Japanese and Chinese contrast words); labels made per sentence only, with English words only
+(``clauses1``), English and French ones (``clauses2``), without Japanese (``clauses3``) or
+without Chinese (``clauses4``) are labelled again."""
 QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
 """Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
 
