@@ -104,11 +104,17 @@ class LowerCache:
                     self.states[i] = h[j, : len(ids[i])].clone()
 
     def _mask(self, mask: Any, hidden: Any) -> Any:
-        # The model's own helper builds the mask in the form its attention implementation wants.
-        out = self.model._create_attention_masks(
-            attention_mask=mask, encoder_attention_mask=None, embedding_output=hidden,
-            encoder_hidden_states=None, past_key_values=None)
-        return out[0] if isinstance(out, tuple) else out
+        """The 2-D padding ``mask`` (batch x tokens) in the form the model's attention
+        implementation wants, for ``hidden`` (batch x tokens x width); ``None`` when no token
+        is padding.
+
+        ``transformers.masking_utils`` is the public helper every encoder model calls itself;
+        the models' own ``_create_attention_masks`` is private and changed its arguments in
+        transformers 5.24 (``past_key_values`` became ``cache``)."""
+        from transformers.masking_utils import create_bidirectional_mask
+
+        return create_bidirectional_mask(config=self.model.config, inputs_embeds=hidden,
+                                         attention_mask=mask)
 
     def upper(self, model: Any, idx: Sequence[int]) -> Any:
         """``[review, max over sentences]`` (each part unit length) from ``model``'s upper layers
