@@ -537,6 +537,28 @@ def test_input_types_in_languages_without_an_offset(classifier, lang: str) -> No
     assert got["sentiment_accuracy"] >= polar_bar, got["sentiment_accuracy"]
 
 
+# Chinese and Japanese questions: the heads (questions learned from English) find none of the
+# 20 in either set; with the rules in analysis/classify/questions.py, measured F1 1.0 on the set
+# that shaped them and 0.976 on the hold-out written before they ran (one rhetorical question
+# read as asking). Bars a few points under.
+CJK_QUESTION_SETS = {"written_questions_zh_ja.csv": 0.95,
+                     "written_questions_zh_ja_holdout.csv": 0.92}
+
+
+@pytest.mark.parametrize("name", sorted(CJK_QUESTION_SETS))
+def test_chinese_and_japanese_questions_are_found(classifier, name: str) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+    from sklearn.metrics import f1_score
+
+    rows = pd.read_csv(REPO / "tests" / "data" / name)
+    assert rows["question"].sum() == 20
+    out = classifier.classify(rows["text"].tolist())
+    assert [o.language for o in out] == rows["language"].tolist()
+    got = [o.question for o in out]
+    assert f1_score(rows["question"].astype(bool), got) >= CJK_QUESTION_SETS[name], [
+        t for t, y, g in zip(rows["text"], rows["question"], got, strict=True) if bool(y) != g]
+
+
 def test_generic_sentence_cut_follows_the_encoders_own_scale(classifier) -> None:  # type: ignore[no-untyped-def]
     """multilingual-e5 puts unrelated sentences near cosine 0.8, so a fixed cut would call every
     sentence generic; the cut measured on the example sentences is 0.88 for it (0.58 for the

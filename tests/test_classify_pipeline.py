@@ -179,6 +179,34 @@ def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:
     assert not yes_rev[:, 0].any()
 
 
+def test_question_rule_reads_chinese_and_japanese_with_their_own_rules() -> None:
+    import numpy as np
+
+    from analysis.classify.pipeline import ReviewLabels, _mark_questions
+
+    texts = ["可以导出吗？", "エクスポートできますか？", "可以导出吗？", "Can I export?"]
+    labels = [ReviewLabels("ok", "zh"), ReviewLabels("ok", "ja"), ReviewLabels("ok", "ko"),
+              ReviewLabels("ok", "ja")]  # Korean has no rule; English words under ja do not ask
+    yes_rev = np.zeros((4, 2), dtype=bool)
+    yes_sen = np.zeros((4, 2), dtype=bool)
+    _mark_questions(yes_rev, yes_sen, ("praise", "question"), labels, texts, texts, np.arange(5))
+    assert yes_rev[:, 1].tolist() == [True, True, False, False]
+    assert yes_sen[:, 1].tolist() == [True, True, False, False]
+
+
+def test_question_rule_version_moves_only_for_projects_labelling_chinese_or_japanese(
+        tiny_config) -> None:  # type: ignore[no-untyped-def]
+    from analysis.classify.pipeline import build_classifier
+
+    versions = {}
+    for langs in (["en"], ["en", "de"], ["en", "zh"], ["ja"]):
+        cfg = tiny_config.model_copy(deep=True)
+        cfg.classification.languages = langs
+        versions[tuple(langs)] = build_classifier(cfg).model_version
+    assert all("/q-rule1/" in versions[k] for k in (("en",), ("en", "de"))), versions
+    assert all("/q-rule2/" in versions[k] for k in (("en", "zh"), ("ja",))), versions
+
+
 def test_languages_option_lets_other_languages_through(tiny_config) -> None:
     from analysis.classify.pipeline import build_classifier
 

@@ -176,6 +176,28 @@ def test_question_rule_reads_english_wording() -> None:
     assert not asks_question("")
 
 
+def test_question_rules_read_chinese_and_japanese_wording() -> None:
+    from analysis.classify.questions import QUESTION_RULES, asks_question_ja, asks_question_zh
+
+    assert asks_question_zh("这个功能在哪里打开？")
+    assert asks_question_zh("可以用微信支付吗")  # the particle, no mark
+    assert asks_question_zh("很好用。请问怎么联系客服")
+    assert not asks_question_zh("为什么总是这样，真让人无语。")  # a question word in a statement
+    assert not asks_question_zh("难道就不能修一下吗？")  # rhetorical
+    assert not asks_question_zh("怎么说呢，还可以。")  # 呢 before a comma
+    assert not asks_question_zh("")
+    assert asks_question_ja("ログアウトはどこからできますか？")
+    assert asks_question_ja("家族で共有できますか")  # か, no mark
+    assert asks_question_ja("退会方法を教えてください。")
+    assert asks_question_ja("便利です。履歴はどこ？")  # a question word before the mark
+    assert not asks_question_ja("なぜか毎回落ちる。")  # なぜか: "somehow"
+    assert not asks_question_ja("これで完成版？")  # no か, no question word: rhetorical
+    assert not asks_question_ja("本当に使えないの？")
+    assert not asks_question_ja("")
+    assert set(QUESTION_RULES) == {"en", "und", "zh", "ja"}
+    assert not QUESTION_RULES["en"]("这个功能在哪里打开？")
+
+
 # Needs on reviews of other apps, measured with the shipped needs head (2026-11-24, 311 example
 # sentences) and clause reading: file -> bars (the measured figures in the comment above each).
 # ``written_needs_dev.csv`` (81) guided the examples added to the taxonomy and the clause

@@ -33,7 +33,7 @@ from analysis.classify.features import encode_features, review_features, sentenc
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
 from analysis.classify.language_offsets import take_off
-from analysis.classify.questions import asks_question
+from analysis.classify.questions import QUESTION_RULES
 from analysis.classify.sentences import SPLIT_VERSION, split_clauses, split_sentences
 from analysis.classify.taxonomy import Taxonomy
 
@@ -162,7 +162,8 @@ class ReviewClassifier:
                  "t" + "-".join([f"{self.need_threshold:g}", *(
                      f"{lang}{t:g}" for lang, t in sorted(self.need_thresholds.items()))])]
         if "question" in self.heads.heads["input_types"].labels:
-            parts.append(QUESTION_RULE_VERSION)
+            parts.append(QUESTION_RULE_CJK_VERSION if set(self.languages) & {"zh", "ja"}
+                         else QUESTION_RULE_VERSION)
         if self.aspect_clauses:
             parts.append(ASPECT_VERSION)
         parts.append(SPLIT_VERSION)
@@ -368,8 +369,8 @@ class ReviewClassifier:
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
         yes = head.decide(probs)
-        read = ([lang in QUESTION_RULE_LANGUAGES for lang in languages] if languages is not None
-                else ["en" in self.languages] * len(texts))
+        read = (list(languages) if languages is not None
+                else ["en" if "en" in self.languages else None] * len(texts))
         _or_question_rule(yes, head.labels, texts, read)
         return [(s, sc, _input_type(head.labels, p, y))
                 for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
@@ -417,14 +418,18 @@ COMPLAINT_RULE_VERSION = "complaint1"
 again."""
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
+QUESTION_RULE_CJK_VERSION = "q-rule2"
+"""``model_version``'s question part when Chinese or Japanese is labelled: their rules
+(:func:`~analysis.classify.questions.asks_question_zh`, ``asks_question_ja``) came after
+``q-rule1``; projects without those languages keep ``q-rule1`` and their labels."""
 ASPECT_VERSION = "clauses5"
 """Part of ``model_version``: needs and mention sentiment read per clause
 (:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish,
 Japanese and Chinese contrast words); labels made per sentence only, with English words only
 (``clauses1``), English and French ones (``clauses2``), without Japanese (``clauses3``) or
 without Chinese (``clauses4``) are labelled again."""
-QUESTION_RULE_LANGUAGES = ("en", UNDETERMINED)
-"""Languages :func:`~analysis.classify.questions.asks_question` reads (its words are English)."""
+QUESTION_RULE_LANGUAGES = tuple(QUESTION_RULES)
+"""Languages with a question rule (:data:`~analysis.classify.questions.QUESTION_RULES`)."""
 
 
 def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, head_labels: Sequence[str],
@@ -433,21 +438,25 @@ def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, head_labels: Seque
     """Also say yes to ``question`` for the reviews (``full``) and their sentences (``flat``,
     review ``i`` owning ``offsets[i]:offsets[i + 1]``) that plainly ask one, in place: the
     head misses questions asked after a first clause (see :mod:`analysis.classify.questions`).
-    Only reviews in :data:`QUESTION_RULE_LANGUAGES`, and their sentences, are read."""
-    read = np.array([lab.language in QUESTION_RULE_LANGUAGES for lab in labels], dtype=bool)
-    _or_question_rule(yes_rev, head_labels, full, read)
-    _or_question_rule(yes_sen, head_labels, flat, np.repeat(read, np.diff(offsets)))
+    Only reviews in :data:`QUESTION_RULE_LANGUAGES`, and their sentences, are read, each with
+    its language's rule."""
+    langs = [lab.language for lab in labels]
+    _or_question_rule(yes_rev, head_labels, full, langs)
+    _or_question_rule(yes_sen, head_labels, flat, list(np.repeat(np.array(langs, dtype=object),
+                                                                 np.diff(offsets))))
 
 
 def _or_question_rule(yes: np.ndarray, head_labels: Sequence[str], texts: Sequence[str],
-                      read: Sequence[bool]) -> None:
-    """Set the ``question`` column of ``yes`` (one row per text) where ``read`` and
-    :func:`~analysis.classify.questions.asks_question`; heads without it are left alone."""
+                      languages: Sequence[str | None]) -> None:
+    """Set the ``question`` column of ``yes`` (one row per text) where the question rule of
+    the text's language (:data:`~analysis.classify.questions.QUESTION_RULES`; ``None`` or a
+    language without one: not read) says it asks; heads without the label are left alone."""
     if "question" not in head_labels:
         return
     q = list(head_labels).index("question")
-    for row, (text, ok) in enumerate(zip(texts, read, strict=True)):
-        if ok and asks_question(text):
+    for row, (text, lang) in enumerate(zip(texts, languages, strict=True)):
+        rule = QUESTION_RULES.get(lang) if lang is not None else None
+        if rule is not None and rule(text):
             yes[row, q] = True
 
 
