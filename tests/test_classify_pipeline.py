@@ -415,10 +415,13 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
     assert np.array_equal(out[[0, 2]], v[[0, 2]])
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)
     assert np.allclose(out[1], (v[1] - off) / np.linalg.norm(v[1] - off), atol=1e-6)
-    english, french = parallel_pairs("fr")
-    assert len(english) == len(french) == 50
-    assert all(isinstance(t, str) and t.strip() for t in english + french)
-    with pytest.raises(ValueError, match="there are: de, es, fr, ja, nl"):
+    english, _ = parallel_pairs("fr")
+    for lang in ("de", "es", "fr", "ja", "nl", "zh"):  # the same 50 English sentences in each
+        same, other = parallel_pairs(lang)
+        assert same == english, lang
+        assert len(other) == 50, lang
+        assert all(isinstance(t, str) and t.strip() for t in other), lang
+    with pytest.raises(ValueError, match="there are: de, es, fr, ja, nl, zh"):
         parallel_pairs("it")
 
 
