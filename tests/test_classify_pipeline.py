@@ -207,6 +207,19 @@ def test_question_rule_version_moves_only_for_projects_labelling_chinese_or_japa
     assert all("/q-rule2/" in versions[k] for k in (("en", "zh"), ("ja",))), versions
 
 
+def test_clause_version_moves_only_for_projects_labelling_portuguese(tiny_config) -> None:  # type: ignore[no-untyped-def]
+    from analysis.classify.pipeline import build_classifier
+
+    versions = {}
+    for langs in (["en"], ["en", "es"], ["en", "pt"]):
+        cfg = tiny_config.model_copy(deep=True)
+        cfg.classification.languages = langs
+        versions[tuple(langs)] = build_classifier(cfg).model_version
+    assert "/clauses5/" in versions[("en",)], versions
+    assert "/clauses5/" in versions[("en", "es")], versions
+    assert "/clauses6/" in versions[("en", "pt")], versions
+
+
 def test_languages_option_lets_other_languages_through(tiny_config) -> None:
     from analysis.classify.pipeline import build_classifier
 
@@ -416,12 +429,12 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)
     assert np.allclose(out[1], (v[1] - off) / np.linalg.norm(v[1] - off), atol=1e-6)
     english, _ = parallel_pairs("fr")
-    for lang in ("de", "es", "fr", "ja", "nl", "zh"):  # the same 50 English sentences in each
+    for lang in ("de", "es", "fr", "ja", "nl", "pt", "zh"):  # the same 50 English sentences
         same, other = parallel_pairs(lang)
         assert same == english, lang
         assert len(other) == 50, lang
         assert all(isinstance(t, str) and t.strip() for t in other), lang
-    with pytest.raises(ValueError, match="there are: de, es, fr, ja, nl, zh"):
+    with pytest.raises(ValueError, match="there are: de, es, fr, ja, nl, pt, zh"):
         parallel_pairs("it")
 
 

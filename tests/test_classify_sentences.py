@@ -109,13 +109,20 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
         "Es rápida,", "sin embargo se cierra al pagar."]
     assert split_clauses("Me encanta aunque gasta batería", "es") == [
         "Me encanta", "aunque gasta batería"]
+    assert split_clauses("Tela bonita, só que fecha sozinho no pagamento.", "pt") == [
+        "Tela bonita,", "só que fecha sozinho no pagamento."]
+    assert split_clauses("Gosto muito embora gaste bateria", "pt") == [
+        "Gosto muito", "embora gaste bateria"]
     for lang, whole in (("de", "Das ist doch super, nur das Beste"),
                         ("es", "No es lenta sino rapidísima"),
                         ("es", "Se cierra mientras corro"),
                         ("de", "Sie stürzt während des Trainings ab"),
                         ("de", "Das ist aber schön!"),
                         ("nl", "Dat is toch mooi, alleen de kleur"),
-                        ("nl", "Hij crasht terwijl ik aan het sporten ben")):
+                        ("nl", "Hij crasht terwijl ik aan het sporten ben"),
+                        ("pt", "Não é lento senão rapidíssimo"),
+                        ("pt", "Fecha enquanto eu corro"),
+                        ("pt", "Quero mais opções de cor")):  # "mais" is not "mas"
         assert split_clauses(whole, lang) == [whole], whole
     # A language without contrast words of its own is cut only at ";".
     assert split_clauses("Bel design, ma si blocca spesso", "it") == [
@@ -147,7 +154,7 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
     for whole in ("界面好看，功能却很少。", "好用，但是贵", "但是我很喜欢这个应用。",
                   "我只是想导出数据。"):
         assert split_clauses(whole, "zh") == [whole], whole
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "ja", "zh"}
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "pt", "ja", "zh"}
 
 
 @settings(max_examples=300, deadline=None)

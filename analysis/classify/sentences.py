@@ -47,6 +47,10 @@ _CONTRAST_WORDS = {
     "nl": "maar|echter|hoewel|ofschoon|behalve|desondanks|daarentegen",
     # Not "sino" (after a negation: "no X sino Y" does not turn), not "mientras" (also "while").
     "es": "pero|aunque|sin embargo|no obstante|si bien|excepto|salvo|en cambio",
+    # Not "senão" (after a negation, like "sino"), not "enquanto" (also "while"); "só que"
+    # ("except that") is the commonest turn in Brazilian reviews after "mas".
+    "pt": "mas|porém|contudo|entretanto|todavia|no entanto|embora|apesar de|só que|exceto|"
+          "mesmo que|por outro lado",
 }
 _CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
              for lang, words in _CONTRAST_WORDS.items()}
