@@ -429,12 +429,12 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)
     assert np.allclose(out[1], (v[1] - off) / np.linalg.norm(v[1] - off), atol=1e-6)
     english, _ = parallel_pairs("fr")
-    for lang in ("de", "es", "fr", "ja", "nl", "pt", "zh"):  # the same 50 English sentences
+    for lang in ("de", "es", "fr", "ja", "ko", "nl", "pt", "zh"):  # the same 50 English ones
         same, other = parallel_pairs(lang)
         assert same == english, lang
         assert len(other) == 50, lang
         assert all(isinstance(t, str) and t.strip() for t in other), lang
-    with pytest.raises(ValueError, match="there are: de, es, fr, ja, nl, pt, zh"):
+    with pytest.raises(ValueError, match="there are: de, es, fr, ja, ko, nl, pt, zh"):
         parallel_pairs("it")
 
 

