@@ -207,17 +207,19 @@ def test_question_rule_version_moves_only_for_projects_labelling_chinese_or_japa
     assert all("/q-rule2/" in versions[k] for k in (("en", "zh"), ("ja",))), versions
 
 
-def test_clause_version_moves_only_for_projects_labelling_portuguese(tiny_config) -> None:  # type: ignore[no-untyped-def]
+def test_clause_version_moves_only_for_projects_labelling_portuguese_or_italian(
+        tiny_config) -> None:  # type: ignore[no-untyped-def]
     from analysis.classify.pipeline import build_classifier
 
     versions = {}
-    for langs in (["en"], ["en", "es"], ["en", "pt"]):
+    for langs in (["en"], ["en", "es"], ["en", "pt"], ["it"]):
         cfg = tiny_config.model_copy(deep=True)
         cfg.classification.languages = langs
         versions[tuple(langs)] = build_classifier(cfg).model_version
     assert "/clauses5/" in versions[("en",)], versions
     assert "/clauses5/" in versions[("en", "es")], versions
     assert "/clauses6/" in versions[("en", "pt")], versions
+    assert "/clauses6/" in versions[("it",)], versions
 
 
 def test_languages_option_lets_other_languages_through(tiny_config) -> None:

@@ -113,6 +113,10 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
         "Tela bonita,", "só que fecha sozinho no pagamento."]
     assert split_clauses("Gosto muito embora gaste bateria", "pt") == [
         "Gosto muito", "embora gaste bateria"]
+    assert split_clauses("Bel design, però si blocca spesso.", "it") == [
+        "Bel design,", "però si blocca spesso."]
+    assert split_clauses("Ottime ricette, peccato che ci siano troppi annunci", "it") == [
+        "Ottime ricette,", "peccato che ci siano troppi annunci"]
     for lang, whole in (("de", "Das ist doch super, nur das Beste"),
                         ("es", "No es lenta sino rapidísima"),
                         ("es", "Se cierra mientras corro"),
@@ -122,13 +126,15 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
                         ("nl", "Hij crasht terwijl ik aan het sporten ben"),
                         ("pt", "Não é lento senão rapidíssimo"),
                         ("pt", "Fecha enquanto eu corro"),
-                        ("pt", "Quero mais opções de cor")):  # "mais" is not "mas"
+                        ("pt", "Quero mais opções de cor"),  # "mais" is not "mas"
+                        ("it", "Funziona comunque bene sul tablet"),
+                        ("it", "Si blocca mentre corro"),
+                        ("it", "Uso questa invece di quella vecchia")):
         assert split_clauses(whole, lang) == [whole], whole
     # A language without contrast words of its own is cut only at ";".
-    assert split_clauses("Bel design, ma si blocca spesso", "it") == [
-        "Bel design, ma si blocca spesso"]
-    assert split_clauses("Bel design; si blocca spesso", "it") == [
-        "Bel design;", "si blocca spesso"]
+    assert split_clauses("Bel design, men krasjer ofte", "nb") == [
+        "Bel design, men krasjer ofte"]
+    assert split_clauses("Bel design; krasjer ofte", "nb") == ["Bel design;", "krasjer ofte"]
     # Japanese turns at particles that close the first clause (the cut goes after them), and
     # only with four letters on each side; "が" without a comma marks a subject, "のに" without
     # one can mean "for", "でも" mid-sentence means "even".
@@ -154,7 +160,7 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
     for whole in ("界面好看，功能却很少。", "好用，但是贵", "但是我很喜欢这个应用。",
                   "我只是想导出数据。"):
         assert split_clauses(whole, "zh") == [whole], whole
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "pt", "ja", "zh"}
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "pt", "it", "ja", "zh"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -165,7 +165,8 @@ class ReviewClassifier:
             parts.append(QUESTION_RULE_CJK_VERSION if set(self.languages) & {"zh", "ja"}
                          else QUESTION_RULE_VERSION)
         if self.aspect_clauses:
-            parts.append(ASPECT_VERSION_PT if "pt" in self.languages else ASPECT_VERSION)
+            parts.append(ASPECT_VERSION_PT_IT if {"pt", "it"} & set(self.languages)
+                         else ASPECT_VERSION)
         parts.append(SPLIT_VERSION)
         parts.append(COMPLAINT_RULE_VERSION)
         if self.encoder.spells_emoji:
@@ -425,12 +426,13 @@ QUESTION_RULE_CJK_VERSION = "q-rule2"
 ASPECT_VERSION = "clauses5"
 """Part of ``model_version``: needs and mention sentiment read per clause
 (:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish,
-Japanese and Chinese contrast words); labels made per sentence only, with English words only
-(``clauses1``), English and French ones (``clauses2``), without Japanese (``clauses3``) or
-without Chinese (``clauses4``) are labelled again."""
-ASPECT_VERSION_PT = "clauses6"
-"""``model_version``'s clause part when Portuguese is labelled: its contrast words came after
-``clauses5``; projects without Portuguese keep ``clauses5`` and their labels."""
+Japanese and Chinese contrast words; Portuguese and Italian ones under ``clauses6``); labels
+made per sentence only, with English words only (``clauses1``), English and French ones
+(``clauses2``), without Japanese (``clauses3``) or without Chinese (``clauses4``) are labelled
+again."""
+ASPECT_VERSION_PT_IT = "clauses6"
+"""``model_version``'s clause part when Portuguese or Italian is labelled: their contrast words
+came after ``clauses5``; projects without either keep ``clauses5`` and their labels."""
 QUESTION_RULE_LANGUAGES = tuple(QUESTION_RULES)
 """Languages with a question rule (:data:`~analysis.classify.questions.QUESTION_RULES`)."""
 

@@ -51,6 +51,9 @@ _CONTRAST_WORDS = {
     # ("except that") is the commonest turn in Brazilian reviews after "mas".
     "pt": "mas|porém|contudo|entretanto|todavia|no entanto|embora|apesar de|só que|exceto|"
           "mesmo que|por outro lado",
+    # Not "comunque" ("anyway" as often as "however"), "invece" ("invece di": "instead of") or
+    # "mentre" (also "while"); "peccato che" ("too bad that") turns like "except that".
+    "it": "ma|però|tuttavia|anche se|sebbene|benché|nonostante|eccetto|tranne|peccato che",
 }
 _CONTRAST = {lang: re.compile(rf";|\b(?:{words})\b", re.IGNORECASE)
              for lang, words in _CONTRAST_WORDS.items()}
