@@ -194,32 +194,30 @@ def test_question_rule_reads_chinese_and_japanese_with_their_own_rules() -> None
     assert yes_sen[:, 1].tolist() == [True, True, False, False]
 
 
-def test_question_rule_version_moves_only_for_projects_labelling_chinese_or_japanese(
-        tiny_config) -> None:  # type: ignore[no-untyped-def]
+def _model_versions(tiny_config, *language_sets: tuple[str, ...]) -> dict[tuple[str, ...], str]:  # type: ignore[no-untyped-def]
+    """``model_version`` of the tiny classifier for each ``languages`` setting."""
     from analysis.classify.pipeline import build_classifier
 
     versions = {}
-    for langs in (["en"], ["en", "de"], ["en", "zh"], ["ja"]):
+    for langs in language_sets:
         cfg = tiny_config.model_copy(deep=True)
-        cfg.classification.languages = langs
-        versions[tuple(langs)] = build_classifier(cfg).model_version
-    assert all("/q-rule1/" in versions[k] for k in (("en",), ("en", "de"))), versions
-    assert all("/q-rule2/" in versions[k] for k in (("en", "zh"), ("ja",))), versions
+        cfg.classification.languages = list(langs)
+        versions[langs] = build_classifier(cfg).model_version
+    return versions
+
+
+def test_question_rule_version_moves_only_for_projects_labelling_chinese_or_japanese(
+        tiny_config) -> None:  # type: ignore[no-untyped-def]
+    v = _model_versions(tiny_config, ("en",), ("en", "de"), ("en", "zh"), ("ja",))
+    assert all("/q-rule1/" in v[k] for k in (("en",), ("en", "de"))), v
+    assert all("/q-rule2/" in v[k] for k in (("en", "zh"), ("ja",))), v
 
 
 def test_clause_version_moves_only_for_projects_labelling_portuguese_or_italian(
         tiny_config) -> None:  # type: ignore[no-untyped-def]
-    from analysis.classify.pipeline import build_classifier
-
-    versions = {}
-    for langs in (["en"], ["en", "es"], ["en", "pt"], ["it"]):
-        cfg = tiny_config.model_copy(deep=True)
-        cfg.classification.languages = langs
-        versions[tuple(langs)] = build_classifier(cfg).model_version
-    assert "/clauses5/" in versions[("en",)], versions
-    assert "/clauses5/" in versions[("en", "es")], versions
-    assert "/clauses6/" in versions[("en", "pt")], versions
-    assert "/clauses6/" in versions[("it",)], versions
+    v = _model_versions(tiny_config, ("en",), ("en", "es"), ("en", "pt"), ("it",))
+    assert all("/clauses5/" in v[k] for k in (("en",), ("en", "es"))), v
+    assert all("/clauses6/" in v[k] for k in (("en", "pt"), ("it",))), v
 
 
 def test_languages_option_lets_other_languages_through(tiny_config) -> None:
