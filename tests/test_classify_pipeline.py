@@ -213,11 +213,11 @@ def test_question_rule_version_moves_only_for_projects_labelling_chinese_or_japa
     assert all("/q-rule2/" in v[k] for k in (("en", "zh"), ("ja",))), v
 
 
-def test_clause_version_moves_only_for_projects_labelling_portuguese_or_italian(
+def test_clause_version_moves_only_for_projects_labelling_portuguese_italian_or_korean(
         tiny_config) -> None:  # type: ignore[no-untyped-def]
-    v = _model_versions(tiny_config, ("en",), ("en", "es"), ("en", "pt"), ("it",))
+    v = _model_versions(tiny_config, ("en",), ("en", "es"), ("en", "pt"), ("it",), ("ko",))
     assert all("/clauses5/" in v[k] for k in (("en",), ("en", "es"))), v
-    assert all("/clauses6/" in v[k] for k in (("en", "pt"), ("it",))), v
+    assert all("/clauses6/" in v[k] for k in (("en", "pt"), ("it",), ("ko",))), v
 
 
 def test_languages_option_lets_other_languages_through(tiny_config) -> None:

@@ -117,6 +117,17 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
         "Bel design,", "però si blocca spesso."]
     assert split_clauses("Ottime ricette, peccato che ci siano troppi annunci", "it") == [
         "Ottime ricette,", "peccato che ci siano troppi annunci"]
+    # Korean turns inside a word ("-지만", "-는데"/"-은데"): the cut goes after the ending, only
+    # before a space; the connectives "하지만", "그런데", ... open the second clause.
+    assert split_clauses("디자인은 정말 좋은데 자주 꺼져요.", "ko") == [
+        "디자인은 정말 좋은데", "자주 꺼져요."]
+    assert split_clauses("가격은 싸지만 광고가 너무 많아요", "ko") == [
+        "가격은 싸지만", "광고가 너무 많아요"]
+    assert split_clauses("화면이 깔끔해요 그런데 동기화가 느려요", "ko") == [
+        "화면이 깔끔해요", "그런데 동기화가 느려요"]
+    for whole in ("설정을 찾는 데 오래 걸렸어요.", "정말 괜찮은데요.", "느린 데다 비싸요",
+                  "좋은데 비싸요"):
+        assert split_clauses(whole, "ko") == [whole], whole
     for lang, whole in (("de", "Das ist doch super, nur das Beste"),
                         ("es", "No es lenta sino rapidísima"),
                         ("es", "Se cierra mientras corro"),
@@ -160,7 +171,7 @@ def test_clauses_cut_at_the_contrast_words_of_the_reviews_language() -> None:
     for whole in ("界面好看，功能却很少。", "好用，但是贵", "但是我很喜欢这个应用。",
                   "我只是想导出数据。"):
         assert split_clauses(whole, "zh") == [whole], whole
-    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "pt", "it", "ja", "zh"}
+    assert set(CLAUSE_LANGUAGES) == {"en", "fr", "de", "nl", "es", "pt", "it", "ko", "ja", "zh"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -165,7 +165,7 @@ class ReviewClassifier:
             parts.append(QUESTION_RULE_CJK_VERSION if set(self.languages) & {"zh", "ja"}
                          else QUESTION_RULE_VERSION)
         if self.aspect_clauses:
-            parts.append(ASPECT_VERSION_PT_IT if {"pt", "it"} & set(self.languages)
+            parts.append(ASPECT_VERSION_LATER if set(ASPECT_LATER_LANGUAGES) & set(self.languages)
                          else ASPECT_VERSION)
         parts.append(SPLIT_VERSION)
         parts.append(COMPLAINT_RULE_VERSION)
@@ -426,13 +426,15 @@ QUESTION_RULE_CJK_VERSION = "q-rule2"
 ASPECT_VERSION = "clauses5"
 """Part of ``model_version``: needs and mention sentiment read per clause
 (:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish,
-Japanese and Chinese contrast words; Portuguese and Italian ones under ``clauses6``); labels
-made per sentence only, with English words only (``clauses1``), English and French ones
+Japanese and Chinese contrast words; Portuguese, Italian and Korean ones under ``clauses6``);
+labels made per sentence only, with English words only (``clauses1``), English and French ones
 (``clauses2``), without Japanese (``clauses3``) or without Chinese (``clauses4``) are labelled
 again."""
-ASPECT_VERSION_PT_IT = "clauses6"
-"""``model_version``'s clause part when Portuguese or Italian is labelled: their contrast words
-came after ``clauses5``; projects without either keep ``clauses5`` and their labels."""
+ASPECT_VERSION_LATER = "clauses6"
+ASPECT_LATER_LANGUAGES = ("pt", "it", "ko")
+"""``model_version``'s clause part is :data:`ASPECT_VERSION_LATER` when one of these languages
+is labelled: their contrast words came after ``clauses5``; projects without them keep
+``clauses5`` and their labels."""
 QUESTION_RULE_LANGUAGES = tuple(QUESTION_RULES)
 """Languages with a question rule (:data:`~analysis.classify.questions.QUESTION_RULES`)."""
 

@@ -70,6 +70,13 @@ _CONTRAST["ja"] = re.compile(
 # ("很好用，就是广告太多"), and "可惜" "unfortunately". Not "却" (it follows the second clause's
 # subject: "功能却很少") and not "而" (mostly "and").
 _CONTRAST["zh"] = re.compile(r"[;；]|(?<=[，,])\s*(?:但是|但|可是|不过|然而|只是|就是|可惜)")
+# Korean turns with a verb ending that closes the first clause, "-지만" ("but") or "-는데" /
+# "-은데" / "-ㄴ데" ("…, and/but"), all written inside the word ("예쁜데 자주 멈춰요"): the cut
+# goes after the ending (group "after"), only before a space, so "데요" closing a sentence and
+# "데" as a word of its own ("찾는 데 10분") stay. The connectives "하지만", "그런데", "그러나",
+# "근데" after a space open the second clause instead.
+_CONTRAST["ko"] = re.compile(
+    r"[;；]|(?<!\S)(?:하지만|그런데|그러나|근데)(?=\s)|(?<=[가-힣])(?P<after>(?:지만|데),?)(?=\s)")
 _NO_CONTRAST = re.compile(";")
 CLAUSE_LANGUAGES = tuple(_CONTRAST)
 """Languages whose sentences are cut at their own contrast words (others only at ``;``)."""
