@@ -46,6 +46,13 @@ or problem-report F1 under 0.7 on the language's written dev set), with what was
 enabling one logs a warning and the report's methodology names it (README, **Portuguese**)."""
 
 
+def weak_languages(encoder: str | None, own_heads: bool) -> dict[str, str]:
+    """Language -> what was measured, for the languages the heads in use read poorly: the
+    shipped heads of ``encoder`` (:data:`WEAK_LANGUAGES`); none for heads of the user's own
+    (``own_heads``), which were not measured here."""
+    return {} if own_heads else WEAK_LANGUAGES.get(encoder or "", {})
+
+
 def heads_folder(cfg: ProjectConfig | None) -> Path:
     """``[classification] heads`` resolved against the config's folder, or the shipped heads
     for the configured encoder."""
@@ -107,11 +114,10 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
         languages = MEASURED_LANGUAGES[c.encoder]
         log.info("classification.languages not set: labelling %s with %s",
                  ", ".join(languages), c.encoder)
-    if not c.heads:  # the shipped heads: say which enabled languages they read poorly
-        for lang in languages:
-            if lang in WEAK_LANGUAGES.get(c.encoder or "", {}):
-                log.warning("classification.languages: %r with %s: %s", lang, c.encoder,
-                            WEAK_LANGUAGES[c.encoder or ""][lang])
+    weak = weak_languages(c.encoder, bool(c.heads))
+    for lang in languages:
+        if lang in weak:
+            log.warning("classification.languages: %r with %s: %s", lang, c.encoder, weak[lang])
     # A set need_threshold holds for every language. Unset: the heads' own (per language where
     # their manifest says so); a zero-shot model's scores are entailment probabilities, and 0.5
     # is their own midpoint.

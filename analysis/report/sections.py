@@ -194,12 +194,11 @@ def language_counts(reviews: pd.DataFrame, classifications: pd.DataFrame) -> lis
 def weak_language_notes(encoder: str | None, own_heads: bool,
                         by_language: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Languages in the report (``by_language`` rows, from :func:`language_counts`) that the
-    shipped heads of ``encoder`` were measured to read poorly
-    (:data:`analysis.classify.build.WEAK_LANGUAGES`), each with what was measured. None when
-    the labels come from heads of the user's own (``own_heads``): those were not measured."""
-    from analysis.classify.build import WEAK_LANGUAGES
+    heads in use were measured to read poorly (:func:`analysis.classify.build.weak_languages`),
+    each with what was measured."""
+    from analysis.classify.build import weak_languages
 
-    weak = {} if own_heads else WEAK_LANGUAGES.get(encoder or "", {})
+    weak = weak_languages(encoder, own_heads)
     present = {row["value"] for row in by_language if row["n"] > 0}
     return [{"value": lang, "why": why} for lang, why in sorted(weak.items()) if lang in present]
 
