@@ -162,7 +162,8 @@ class ReviewClassifier:
                  "t" + "-".join([f"{self.need_threshold:g}", *(
                      f"{lang}{t:g}" for lang, t in sorted(self.need_thresholds.items()))])]
         if "question" in self.heads.heads["input_types"].labels:
-            parts.append(QUESTION_RULE_CJK_VERSION if set(self.languages) & {"zh", "ja"}
+            parts.append(QUESTION_RULE_LATER_VERSION
+                         if set(QUESTION_RULE_LATER_LANGUAGES) & set(self.languages)
                          else QUESTION_RULE_VERSION)
         if self.aspect_clauses:
             parts.append(ASPECT_VERSION_LATER if set(ASPECT_LATER_LANGUAGES) & set(self.languages)
@@ -370,9 +371,9 @@ class ReviewClassifier:
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
         yes = head.decide(probs)
-        read = (list(languages) if languages is not None
-                else ["en" if "en" in self.languages else None] * len(texts))
-        _or_question_rule(yes, head.labels, texts, read)
+        langs = (list(languages) if languages is not None
+                 else ["en" if "en" in self.languages else None] * len(texts))
+        _or_question_rule(yes, head.labels, texts, langs)
         return [(s, sc, _input_type(head.labels, p, y))
                 for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
 
@@ -419,10 +420,12 @@ COMPLAINT_RULE_VERSION = "complaint1"
 again."""
 QUESTION_RULE_VERSION = "q-rule1"
 """Part of ``model_version``: labels made before the question rule are labelled again."""
-QUESTION_RULE_CJK_VERSION = "q-rule2"
-"""``model_version``'s question part when Chinese or Japanese is labelled: their rules
-(:func:`~analysis.classify.questions.asks_question_zh`, ``asks_question_ja``) came after
-``q-rule1``; projects without those languages keep ``q-rule1`` and their labels."""
+QUESTION_RULE_LATER_VERSION = "q-rule2"
+QUESTION_RULE_LATER_LANGUAGES = ("zh", "ja")
+"""``model_version``'s question part is :data:`QUESTION_RULE_LATER_VERSION` when one of these
+languages is labelled: their rules (:func:`~analysis.classify.questions.asks_question_zh`,
+``asks_question_ja``) came after ``q-rule1``; projects without them keep ``q-rule1`` and their
+labels."""
 ASPECT_VERSION = "clauses5"
 """Part of ``model_version``: needs and mention sentiment read per clause
 (:func:`~analysis.classify.sentences.split_clauses`: English, French, German, Dutch, Spanish,
@@ -435,8 +438,6 @@ ASPECT_LATER_LANGUAGES = ("pt", "it", "ko")
 """``model_version``'s clause part is :data:`ASPECT_VERSION_LATER` when one of these languages
 is labelled: their contrast words came after ``clauses5``; projects without them keep
 ``clauses5`` and their labels."""
-QUESTION_RULE_LANGUAGES = tuple(QUESTION_RULES)
-"""Languages with a question rule (:data:`~analysis.classify.questions.QUESTION_RULES`)."""
 
 
 def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, head_labels: Sequence[str],
@@ -445,8 +446,9 @@ def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, head_labels: Seque
     """Also say yes to ``question`` for the reviews (``full``) and their sentences (``flat``,
     review ``i`` owning ``offsets[i]:offsets[i + 1]``) that plainly ask one, in place: the
     head misses questions asked after a first clause (see :mod:`analysis.classify.questions`).
-    Only reviews in :data:`QUESTION_RULE_LANGUAGES`, and their sentences, are read, each with
-    its language's rule."""
+    Only reviews in a language with a rule
+    (:data:`~analysis.classify.questions.QUESTION_RULES`), and their sentences, are read, each
+    with its language's rule."""
     langs = [lab.language for lab in labels]
     _or_question_rule(yes_rev, head_labels, full, langs)
     _or_question_rule(yes_sen, head_labels, flat, list(np.repeat(np.array(langs, dtype=object),
