@@ -100,8 +100,8 @@ def test_model_version_is_stable_and_names_parts(tiny_config, tiny_clf) -> None:
     assert "/clauses5/" in tiny_clf.model_version  # en, fr, de, nl, es, ja, zh contrast words
     # Nor labels of Japanese or Chinese text read before its sentences were cut without spaces.
     assert "/split2/" in tiny_clf.model_version
-    # Nor mention sentiments made before the complaint rule.
-    assert "/complaint1/" in tiny_clf.model_version
+    # Nor mention sentiments made before the complaint rule took in requests.
+    assert "/complaint2/" in tiny_clf.model_version
     # Nor labels of text whose emoji were spelled out with labels of text where they were not
     # (the tiny vocabulary has no emoji).
     assert tiny_clf.encoder.spells_emoji
@@ -441,11 +441,27 @@ def test_take_off_leaves_other_languages_bit_for_bit() -> None:
 def test_a_neutral_mention_in_a_problem_report_is_a_complaint() -> None:
     """A fault told in plain words reads neutral to the sentiment head; in a sentence read as a
     problem report its mention counts as negative (score kept). Positive and negative readings,
-    and neutral ones in other sentences, stay as they are."""
+    and neutral ones in sentences that neither report a problem nor ask, stay as they are."""
     from analysis.classify.pipeline import _complaint
 
-    assert _complaint(("neutral", 0.05), "problem_report") == ("negative", 0.05)
-    assert _complaint(("positive", 0.6), "problem_report") == ("positive", 0.6)
-    assert _complaint(("negative", -0.7), "problem_report") == ("negative", -0.7)
-    for other in ("feature_request", "praise", "question", "other"):
-        assert _complaint(("neutral", 0.05), other) == ("neutral", 0.05)
+    for whole in (True, False):
+        assert _complaint(("neutral", 0.05), "problem_report", whole) == ("negative", 0.05)
+        assert _complaint(("positive", 0.6), "problem_report", whole) == ("positive", 0.6)
+        assert _complaint(("negative", -0.7), "problem_report", whole) == ("negative", -0.7)
+        for other in ("praise", "question", "other"):
+            assert _complaint(("neutral", 0.05), other, whole) == ("neutral", 0.05)
+            assert _complaint(("positive", 0.6), other, whole) == ("positive", 0.6)
+
+
+def test_a_mention_in_a_request_is_a_complaint_unless_its_clause_praises() -> None:
+    """A request names what the product lacks, however kindly it is worded ("a dark mode would
+    make it perfect" reads positive): its mention is negative, score kept. In a sentence that
+    turns, a positive clause praises another need ("the design is lovely, but please add a
+    search bar") and keeps its reading."""
+    from analysis.classify.pipeline import _complaint
+
+    assert _complaint(("positive", 0.8), "feature_request", True) == ("negative", 0.8)
+    assert _complaint(("neutral", 0.1), "feature_request", True) == ("negative", 0.1)
+    assert _complaint(("neutral", 0.1), "feature_request", False) == ("negative", 0.1)
+    assert _complaint(("positive", 0.8), "feature_request", False) == ("positive", 0.8)
+    assert _complaint(("negative", -0.4), "feature_request", False) == ("negative", -0.4)

