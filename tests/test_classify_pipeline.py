@@ -444,20 +444,21 @@ def test_a_neutral_mention_in_a_problem_report_is_a_complaint() -> None:
     and neutral ones in sentences that neither report a problem nor ask, stay as they are."""
     from analysis.classify.pipeline import _complaint
 
-    for whole in (True, False):
-        assert _complaint(("neutral", 0.05), "problem_report", whole) == ("negative", 0.05)
-        assert _complaint(("positive", 0.6), "problem_report", whole) == ("positive", 0.6)
-        assert _complaint(("negative", -0.7), "problem_report", whole) == ("negative", -0.7)
+    for asks in (True, False):
+        assert _complaint(("neutral", 0.05), "problem_report", asks) == ("negative", 0.05)
+        assert _complaint(("positive", 0.6), "problem_report", asks) == ("positive", 0.6)
+        assert _complaint(("negative", -0.7), "problem_report", asks) == ("negative", -0.7)
         for other in ("praise", "question", "other"):
-            assert _complaint(("neutral", 0.05), other, whole) == ("neutral", 0.05)
-            assert _complaint(("positive", 0.6), other, whole) == ("positive", 0.6)
+            assert _complaint(("neutral", 0.05), other, asks) == ("neutral", 0.05)
+            assert _complaint(("positive", 0.6), other, asks) == ("positive", 0.6)
 
 
 def test_a_mention_in_a_request_is_a_complaint_unless_its_clause_praises() -> None:
     """A request names what the product lacks, however kindly it is worded ("a dark mode would
-    make it perfect" reads positive): its mention is negative, score kept. In a sentence that
-    turns, a positive clause praises another need ("the design is lovely, but please add a
-    search bar") and keeps its reading."""
+    make it perfect" reads positive): its mention is negative, score kept, when read neutral,
+    or read positive in a clause that asks on its own. A positive clause that does not ask (a
+    turning sentence's praise of another need, or praise that read as a request only beside
+    one) keeps its reading."""
     from analysis.classify.pipeline import _complaint
 
     assert _complaint(("positive", 0.8), "feature_request", True) == ("negative", 0.8)

@@ -249,6 +249,12 @@ class ReviewClassifier:
         need_sen, need_part, part_sent, part_text = self._aspects(sent_vecs, flat, flat_langs,
                                                                   sent_sen)
         ids = self.taxonomy.ids
+        s_types = [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, yes_sen, strict=True)]
+        cuts = np.array([self.need_thresholds.get(lang or "", self.need_threshold)
+                         for lang in flat_langs])
+        asks = self._asks(flat, flat_langs, s_types, np.repeat(np.diff(offsets) > 1,
+                                                                np.diff(offsets)),
+                          need_sen >= cuts[:, None], need_part, part_sent, part_text)
         for i, lab in enumerate(labels):
             lab.sentiment, lab.sentiment_score = sent_rev[i]
             scores = dict(zip(it_head.labels, map(float, it_rev[i]), strict=True))
@@ -266,16 +272,39 @@ class ReviewClassifier:
             for k in range(a, b):
                 s_needs = {nid: float(need_sen[k, j]) for j, nid in enumerate(ids)
                            if need_sen[k, j] >= cut}
-                s_type = _input_type(it_head.labels, it_sen[k], yes_sen[k])
+                s_type = s_types[k]
                 lab.sentences.append(SentenceLabels(
                     index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
                     sentiment_score=sent_sen[k][1], input_type=s_type,
                     need_sentiment={nid: _complaint(part_sent[need_part[k, j]], s_type,
-                                                    part_text[need_part[k, j]] == flat[k])
+                                                    asks[k] and part_text[need_part[k, j]]
+                                                    == flat[k])
                                     for j, nid in enumerate(ids) if nid in s_needs},
                     need_clause={nid: part_text[need_part[k, j]]
                                  for j, nid in enumerate(ids)
                                  if nid in s_needs and part_text[need_part[k, j]] != flat[k]}))
+
+    def _asks(self, flat: list[str], langs: list[str | None], types: list[str],
+              in_company: np.ndarray, mentioned: np.ndarray, need_part: np.ndarray,
+              part_sent: list[tuple[str, float]], part_text: list[str]) -> np.ndarray:
+        """Per sentence: does it ask for something on its own (see :func:`_complaint`)?
+
+        A sentence read as a request is one; but one that shares its review with others
+        (``in_company``) was read in their context, and there praise next to a request ("has
+        every feature I need. Please add tags.") reads as a request too. Those that would turn a
+        positive mention negative (read whole, a need ``mentioned``, its sentiment positive) are
+        read again on their own, as a clause is; they ask only if they still read as requests.
+        Others read as requests ask; the rest do not.
+        """
+        asks = np.array([t == "feature_request" for t in types], dtype=bool)
+        again = [k for k in np.flatnonzero(asks & in_company)
+                 if any(part_sent[need_part[k, j]][0] == "positive"
+                        and part_text[need_part[k, j]] == flat[k]
+                        for j in np.flatnonzero(mentioned[k]))]
+        if again:
+            _, alone = self._read_alone([flat[k] for k in again], [langs[k] for k in again])
+            asks[again] = [t == "feature_request" for t in alone]
+        return asks
 
     def _offset_features(self, x_rev: np.ndarray, x_sent: np.ndarray, sent_vecs: np.ndarray,
                          bounds: np.ndarray, rev_langs: list[str | None],
@@ -364,19 +393,26 @@ class ReviewClassifier:
         """
         if not texts:
             return []
+        x, types = self._read_alone(texts, languages)
+        return [(s, sc, t) for (s, sc), t in zip(self._sentiment(x, list(texts)), types,
+                                                 strict=True)]
+
+    def _read_alone(self, texts: Sequence[str], languages: Sequence[str | None] | None
+                    ) -> tuple[np.ndarray, list[str]]:
+        """Stand-alone sentences' features (each embedded on its own, cached; language offsets
+        off when ``languages`` are given) and input types (question rule applied); see
+        :meth:`sentence_labels` for ``languages``."""
         vecs = self.encoder.encode_sentences(list(texts))
         if languages is not None:
             vecs = take_off(vecs, languages, self.heads.language_offsets)
         x = sentence_features(vecs)
-        sent = self._sentiment(x, list(texts))
         head = self.heads.heads["input_types"]
         probs = head.predict_proba(x)
         yes = head.decide(probs)
         langs = (list(languages) if languages is not None
                  else ["en" if "en" in self.languages else None] * len(texts))
         _or_question_rule(yes, head.labels, texts, langs)
-        return [(s, sc, _input_type(head.labels, p, y))
-                for (s, sc), p, y in zip(sent, probs, yes, strict=True)]
+        return x, [_input_type(head.labels, p, y) for p, y in zip(probs, yes, strict=True)]
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of stand-alone sentences (cached), e.g. for theme discovery."""
@@ -404,9 +440,11 @@ def version_need_threshold(model_version: str) -> str | None:
     return f"{first} ({langs})" if langs else first
 
 
-def _complaint(sentiment: tuple[str, float], input_type: str, whole: bool) -> tuple[str, float]:
+def _complaint(sentiment: tuple[str, float], input_type: str, asks: bool) -> tuple[str, float]:
     """The sentiment of a need's mention, given the (sentiment, score) of the clause carrying it,
-    the input type of its sentence and whether the sentence is read whole (one clause).
+    the input type of its sentence, and whether that clause asks for something on its own
+    (:meth:`ReviewClassifier._asks`: a one-clause sentence that reads as a request out of its
+    review's context; never a clause of a sentence that turns).
 
     A mention read as neutral in a problem report is a complaint: ("negative", same score).
     Faults told in plain words ("the send button sits behind the keyboard since the update")
@@ -417,17 +455,16 @@ def _complaint(sentiment: tuple[str, float], input_type: str, whole: bool) -> tu
 
     A mention in a request is a complaint too: it names what the product lacks. Requests are
     often worded kindly ("great app, a dark mode would make it perfect"), and the sentiment head
-    read them positive, so a missing feature counted *for* the product. Read neutral or positive
-    in a sentence read as a feature request, the mention is negative; except a positive clause
-    of a sentence that turns ("the design is lovely, but please add a search bar"), which
-    praises another need. Measured with the default heads on requests written for it
-    (``tests/data/written_needs_requests.csv``, written and committed before this rule ran on
-    them): aspect sentiment 0.46 -> 0.90; see the README for the other sets. The score stays
-    the model's."""
+    read them positive, so a missing feature counted *for* the product. Read neutral in a
+    sentence read as a feature request, the mention is negative; read positive, it is negative
+    when its clause ``asks``. A positive clause of a sentence that turns ("the design is lovely,
+    but please add a search bar") praises another need, and so does praise that read as a
+    request only in a request's company. Measured in the README ("A mention in a request is a
+    complaint too"). The score stays the model's."""
     label = sentiment[0]
     if input_type == "problem_report" and label == "neutral":
         return ("negative", sentiment[1])
-    if input_type == "feature_request" and (label == "neutral" or (label == "positive" and whole)):
+    if input_type == "feature_request" and (label == "neutral" or (label == "positive" and asks)):
         return ("negative", sentiment[1])
     return sentiment
 
