@@ -177,3 +177,34 @@ def test_quotes_carry_the_clause_that_names_the_need_while_it_is_in_the_quote() 
     table = quote_table(needs, reviews, k=3).set_index("uid")
     assert table.loc["r0", "clause"] == "but the app crashes every other day."
     assert table.loc["r1", "clause"] == ""
+
+
+def test_quotes_come_first_from_reviews_whose_stars_agree() -> None:
+    """A sentence is read in its review's context, so praise in a scathing 3-star review can
+    carry the most negative score of a cell; a quote from a 1-2 star review comes first for a
+    complaint (4-5 stars for a strength), then 3 stars or no rating, then the other end; the
+    score orders quotes within each group."""
+    texts = ["I love that sync is instant, everything is on my laptop in seconds.",
+             "Sync takes a minute or more before my notes show up on the laptop.",
+             "Syncing is slow on the train and the notes arrive late on my laptop.",
+             "Sync is slow, but everything else about the app is wonderful to use."]
+    ratings = [3, 1, None, 5]
+    scores = [-0.97, -0.5, -0.6, -0.9]
+    n = len(texts)
+    reviews = pd.DataFrame({
+        "uid": [f"r{i}" for i in range(n)], "product": "a", "title": None, "text": texts,
+        "url": [f"https://x/{i}" for i in range(n)], "source": "s",
+        "published_at": pd.to_datetime(["2025-01-01"] * n, utc=True),
+        "helpful_count": 0, "rating": ratings, "sentiment": "negative",
+        "sentiment_score": scores})
+    needs = pd.DataFrame({"uid": reviews["uid"], "product": "a", "need": "performance",
+                          "sentence": "", "clause": "", "negative": True,
+                          "sentiment_score": scores})
+    order = ["r1", "r0", "r2", "r3"]  # 1 star; then 3 stars / none by score; then 5 stars
+    assert pick_quotes(needs, reviews, product="a", need="performance", k=4)["uid"].tolist() \
+        == order
+    assert quote_table(needs, reviews, k=4)["uid"].tolist() == order
+    # Strengths: 4-5 stars first.
+    praise = needs.assign(negative=False, sentiment_score=[0.9, 0.95, 0.2, 0.5])
+    picked = pick_quotes(praise, reviews, product="a", need="performance", k=4, negative=False)
+    assert picked["uid"].tolist() == ["r3", "r0", "r2", "r1"]

@@ -6,10 +6,15 @@ k rows per requested cell.
 
 Choice rule, deterministic so the same data gives the same report: among the cell's reviews
 with the wanted polarity (negative mentions for complaints, non-negative for strengths), prefer
-quotes of at least ``min_chars`` characters, then the strongest sentiment (most negative
-aspect score for complaints, most positive for strengths), then the most helpful votes, then
-the newest, then the uid. The quote is the sentence that names the need when the classifier
-gave one, else the review's title and text; it is cut at ``max_chars`` on a word boundary.
+quotes of at least ``min_chars`` characters, then reviews whose stars agree (1-2 stars for a
+complaint, 4-5 for a strength; then 3 stars or none; then the other end), then the strongest
+sentiment (most negative aspect score for complaints, most positive for strengths), then the
+most helpful votes, then the newest, then the uid. The stars come before the score because a
+sentence is read in its review's context: praise inside a scathing review can read as a
+strong complaint ("I love that sync is instant" next to "Terrible support"), and a quote that
+says the opposite of its figure costs the reader's trust more than a milder one.
+The quote is the sentence that names the need when the classifier gave one, else the review's
+title and text; it is cut at ``max_chars`` on a word boundary.
 ``clause`` is the part of a quoted sentence that turns ("nice design, but it crashes") which
 carries the need, for the template to highlight ("" when the sentence was read whole or the
 cut dropped it): the rest of the sentence may say the opposite about another need.
@@ -40,11 +45,14 @@ QUOTE_COLUMNS = ["uid", "product", "need", "quote", "clause", "rating", "publish
                  "source", "sentiment_score"]
 
 
-def _with_quotes(pool: pd.DataFrame, *, min_chars: int, max_chars: int) -> pd.DataFrame:
+def _with_quotes(pool: pd.DataFrame, *, min_chars: int, max_chars: int,
+                 negative: bool = True) -> pd.DataFrame:
     """``pool`` (need rows merged with their reviews) plus what both quote pickers rank and show:
     ``quote`` (the sentence naming the need, else title and text, cut at ``max_chars``),
     ``clause`` (kept only while the quote still contains it: the cut may drop it), ``short``
-    (under ``min_chars``), ``helpful`` and ``newest``."""
+    (under ``min_chars``), ``stars_off`` (0: the rating agrees with the wanted polarity,
+    ``negative`` or not; 1: 3 stars or no rating; 2: the other end), ``helpful`` and
+    ``newest``."""
     body = pool["sentence"].where(pool["sentence"].str.len() > 0, title_and_text(pool))
     quotes = [shorten(t, max_chars) for t in body]
     return pool.assign(
@@ -52,9 +60,19 @@ def _with_quotes(pool: pd.DataFrame, *, min_chars: int, max_chars: int) -> pd.Da
         clause=[c if isinstance(c, str) and c and c in q else ""
                 for q, c in zip(quotes, pool["clause"], strict=True)],
         short=body.str.len() < min_chars,
+        stars_off=_stars_off(pool["rating"], negative),
         helpful=pool["helpful_count"].fillna(0),
         newest=pool["published_at"].fillna(pd.Timestamp(0, tz="UTC")).astype("int64"),
     )
+
+
+def _stars_off(rating: pd.Series, negative: bool) -> pd.Series:
+    """0 where the rating agrees with a complaint (1-2 stars; ``negative``) or a strength (4-5),
+    2 where it sits at the other end, 1 for 3 stars or no rating."""
+    r = pd.to_numeric(rating, errors="coerce")
+    low, high = r <= 2, r >= 4
+    agree, against = (low, high) if negative else (high, low)
+    return pd.Series(1, index=rating.index).mask(agree, 0).mask(against, 2)
 
 
 def shorten(text: str, max_chars: int) -> str:
@@ -139,10 +157,11 @@ def pick_quotes(
     pool = pool.loc[pool["negative"] == negative]
     if pool.empty or k == 0:
         return pd.DataFrame(columns=QUOTE_COLUMNS)
-    pool = _with_quotes(pool, min_chars=min_chars, max_chars=max_chars).assign(
+    pool = _with_quotes(pool, min_chars=min_chars, max_chars=max_chars,
+                        negative=negative).assign(
         strength=pool["sentiment_score"] if negative else -pool["sentiment_score"])
-    pool = pool.sort_values(["short", "strength", "helpful", "newest", "uid"],
-                            ascending=[True, True, False, False, True])
+    pool = pool.sort_values(["short", "stars_off", "strength", "helpful", "newest", "uid"],
+                            ascending=[True, True, True, False, False, True])
     # One quote per review; identical and near-identical texts only once.
     pool = pool.drop_duplicates("uid")
     pool = pool.iloc[diverse(pool["quote"].tolist(), k)]
@@ -153,8 +172,8 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
                 max_chars: int = 280) -> pd.DataFrame:
     """Up to ``k`` complaint quotes per product x need, for the exported tables (drill-down).
 
-    Same order and near-duplicate rule as :func:`pick_quotes` (informative first, most
-    negative, most helpful, newest, uid), sorted once over all cells.
+    Same order and near-duplicate rule as :func:`pick_quotes` (informative first, stars that
+    agree, most negative, most helpful, newest, uid), sorted once over all cells.
     """
     neg = needs.loc[needs["negative"], ["uid", "product", "need", "sentence", "clause",
                                         "sentiment_score"]]
@@ -165,8 +184,9 @@ def quote_table(needs: pd.DataFrame, reviews: pd.DataFrame, *, k: int,
     if pool.empty or k == 0:
         return pd.DataFrame(columns=QUOTE_COLUMNS)
     pool = _with_quotes(pool, min_chars=30, max_chars=max_chars)
-    pool = pool.sort_values(["product", "need", "short", "sentiment_score", "helpful", "newest",
-                             "uid"], ascending=[True, True, True, True, False, False, True])
+    pool = pool.sort_values(["product", "need", "short", "stars_off", "sentiment_score",
+                             "helpful", "newest", "uid"],
+                            ascending=[True, True, True, True, True, False, False, True])
     pool = pool.drop_duplicates(["product", "need", "uid"])
     keep = [idx for _, cell in pool.groupby(["product", "need"], sort=True)
             for idx in cell.index[diverse(cell["quote"].tolist(), k)]]
