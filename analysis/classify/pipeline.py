@@ -252,9 +252,10 @@ class ReviewClassifier:
         s_types = [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, yes_sen, strict=True)]
         cuts = np.array([self.need_thresholds.get(lang or "", self.need_threshold)
                          for lang in flat_langs])
+        mentioned = need_sen >= cuts[:, None]  # the sentence names the need (its language's cut)
         asks = self._asks(flat, flat_langs, s_types, np.repeat(np.diff(offsets) > 1,
                                                                 np.diff(offsets)),
-                          need_sen >= cuts[:, None], need_part, part_sent, part_text)
+                          mentioned, need_part, part_sent, part_text)
         for i, lab in enumerate(labels):
             lab.sentiment, lab.sentiment_score = sent_rev[i]
             scores = dict(zip(it_head.labels, map(float, it_rev[i]), strict=True))
@@ -271,7 +272,7 @@ class ReviewClassifier:
             lab.needs = {k: v for k, v in lab.need_scores.items() if v >= cut}
             for k in range(a, b):
                 s_needs = {nid: float(need_sen[k, j]) for j, nid in enumerate(ids)
-                           if need_sen[k, j] >= cut}
+                           if mentioned[k, j]}
                 s_type = s_types[k]
                 lab.sentences.append(SentenceLabels(
                     index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
