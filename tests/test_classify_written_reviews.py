@@ -225,7 +225,17 @@ NEEDS_SETS = {
     # F1 0.824, praised 20/24, criticised 35/39, aspect sentiment 0.836 (n=55)
     "written_needs_holdout2.csv": {"micro_f1": 0.77, "positive_recall": 0.75,
                                    "negative_recall": 0.82, "aspect_sentiment": 0.77},
+    # 63 more in the plainer wording of real reviews (a bare "doesn't work", the quality of a
+    # translator's, map's or search engine's output, controls out of reach, telecom outages and
+    # billing), committed before any classifier ran on them (2026-11-24): F1 0.770, praised 18/25,
+    # criticised 34/44, aspect sentiment 0.846 (n=52), no-need reviews given one 0 of 7. Plain
+    # faults ("the voice typing is not working since two days") and usability told as a control
+    # out of reach are what it misses (reliability recall 6/11, usability F1 0.40).
+    "written_needs_holdout3.csv": {"micro_f1": 0.72, "positive_recall": 0.64,
+                                   "negative_recall": 0.70, "aspect_sentiment": 0.77},
 }
+NO_NEED_REVIEWS = {"written_needs_mixed.csv": 0, "written_needs_holdout3.csv": 7}
+"""Reviews naming no need a set holds (10 or more unless listed)."""
 
 
 @pytest.mark.parametrize("name", list(NEEDS_SETS))
@@ -240,8 +250,7 @@ def test_needs_and_their_polarity_in_reviews_of_other_apps(
     assert not_trained_on(pd.read_csv(DATA.with_name(name))["text"])
     assert figures["n_positive"] >= 20
     assert figures["n_negative"] >= 30
-    if name != "written_needs_mixed.csv":
-        assert figures["n_no_need"] >= 10
+    assert figures["n_no_need"] >= NO_NEED_REVIEWS.get(name, 10)
     assert all(figures[k] >= bar for k, bar in NEEDS_SETS[name].items()), figures
     # Reviews that name no need get none (at most one slip).
     assert figures["no_need_given_one"] <= 1, figures
