@@ -173,5 +173,11 @@ def test_shipped_heads_record_how_they_read_emoji_and_their_needs_head_refits(
     out = shutil.copytree(DEFAULT_HEADS_DIR, tmp_path / "heads")
     assert fit_defaults.main(["--needs-only", "--out", str(out), "--threads", "1"]) == 0
     again = HeadSet.load(out)
+    assert again.heads["needs"].labels == shipped.heads["needs"].labels
     assert np.allclose(again.heads["needs"].coef, shipped.heads["needs"].coef, atol=1e-4)
-    assert again.digest == shipped.digest
+    assert np.allclose(again.heads["needs"].intercept, shipped.heads["needs"].intercept,
+                       atol=1e-4)
+    # Not the digest: it hashes the float32 bytes, and the refit's last bits follow the CPU (an
+    # AVX-512 Xeon and an AVX2 EPYC give the same head to 1e-6 but different digests).
+    for name in ("sentiment", "input_types"):
+        assert np.array_equal(again.heads[name].coef, shipped.heads[name].coef)
