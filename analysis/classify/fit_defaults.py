@@ -359,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
                         "from the taxonomy's example sentences; seconds instead of minutes")
     p.add_argument("--example-languages", type=lambda v: tuple(v.split(",")),
                    help="comma-separated languages of the need example sentences the needs head "
-                        "learns from (en, fr; fr is for a multilingual --encoder). Default: en; "
+                        "learns from (en, fr, nl, ja, es, pt, it, ko; all but en are for a "
+                        "multilingual --encoder). Default: en; "
                         "with --needs-only, those the --out heads were fitted on")
     p.add_argument("--need-threshold", type=need_threshold_arg,
                    help="score at which the needs head's output counts as a mention, written to "

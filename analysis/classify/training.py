@@ -135,7 +135,7 @@ def fit_needs(vectors: np.ndarray, labels: list[set[str]], need_ids: Sequence[st
 
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
-EXAMPLE_LANGUAGES: tuple[str, ...] = ("en", "fr", "nl", "ja")
+EXAMPLE_LANGUAGES: tuple[str, ...] = ("en", "fr", "nl", "ja", "es", "pt", "it", "ko")
 """Languages the default needs have example sentences in: English in the taxonomy, others in
 ``examples/needs_<lang>.csv`` (columns ``need``, ``text``; an empty ``need`` is a sentence that
 names no need)."""
