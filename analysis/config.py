@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -92,6 +92,11 @@ class ClassificationSection(_Strict):
     aspect_clauses: bool = True
     """Read a sentence that turns ("nice design, but it crashes") clause by clause for its needs
     and their sentiment (about 15-25 % more classify time); false: whole sentences."""
+    requests: Literal["learned", "asked"] = "learned"
+    """What counts as a feature request. ``learned``: the heads' answer, in the convention of the
+    reviews they learned from (any wish for a change, including a complaint that a feature was
+    removed). ``asked``: only where an English review's (or sentence's) wording asks or wishes
+    for something (:mod:`analysis.classify.requests`; "please fix" does not count)."""
     languages: list[str] = pydantic.Field(default_factory=lambda: ["en"])
     """Languages the encoder handles; reviews in others are counted as not classified."""
     heads: str | None = None

@@ -175,3 +175,14 @@ def test_version_table_shows_recent_versions_and_top_needs() -> None:
     assert [r["need_label"] for r in out["rows"]] == ["Price", "Sync"]
     assert out["other_needs"] == 1  # "ads": in versions.csv, not on the page
     assert out["rows"][0]["cells"][-1] == pytest.approx(0.7)
+
+
+def test_appendix_says_what_counted_as_a_request(report_data) -> None:  # type: ignore[no-untyped-def]
+    """The labels' model version says whether requests had to be asked in the wording."""
+    learned = _text(render_html(build_context(report_data, now=NOW),
+                                template_dirs(report_data.cfg)))
+    assert "as the heads learned them: any wish for a change" in learned
+    asked = attrs.evolve(report_data, model_version=f"{report_data.model_version}/req-asked1")
+    text = _text(render_html(build_context(asked, now=NOW), template_dirs(asked.cfg)))
+    assert "only where the wording asks or wishes for something" in text
+    assert "as the heads learned them" not in text

@@ -129,7 +129,7 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
                             need_thresholds=by_language,
                             languages=languages, sentiment_model=sentiment_model,
                             needs_model=needs_model, onnx=c.onnx,
-                            aspect_clauses=c.aspect_clauses)
+                            aspect_clauses=c.aspect_clauses, requests=c.requests)
 
 
 def _with_custom_needs(heads: HeadSet, taxonomy, encoder) -> HeadSet:  # type: ignore[no-untyped-def]

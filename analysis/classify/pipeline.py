@@ -34,6 +34,7 @@ from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
 from analysis.classify.language_offsets import take_off
 from analysis.classify.questions import QUESTION_RULES
+from analysis.classify.requests import REQUEST_RULES, REQUESTS_ASKED_VERSION
 from analysis.classify.sentences import SPLIT_VERSION, split_clauses, split_sentences
 from analysis.classify.taxonomy import Taxonomy
 
@@ -136,9 +137,14 @@ class ReviewClassifier:
         needs_model: NeedsModel | None = None,
         onnx: bool = False,
         aspect_clauses: bool = True,
+        requests: str = "learned",
     ) -> None:
+        if requests not in ("learned", "asked"):
+            raise ValueError(f"requests must be 'learned' or 'asked', not {requests!r}")
         self.encoder = encoder
         self.aspect_clauses = aspect_clauses
+        self.requests = requests
+        """``asked``: a request must ask in its wording (:mod:`analysis.classify.requests`)."""
         self.heads = heads
         self.taxonomy = taxonomy
         self.need_threshold = need_threshold
@@ -170,6 +176,8 @@ class ReviewClassifier:
                          else ASPECT_VERSION)
         parts.append(SPLIT_VERSION)
         parts.append(COMPLAINT_RULE_VERSION)
+        if self.requests == "asked":
+            parts.append(REQUESTS_ASKED_VERSION)
         if self.encoder.spells_emoji:
             parts.append(EMOJI_VERSION)
         if self.sentiment_model is not None:
@@ -246,10 +254,22 @@ class ReviewClassifier:
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
         _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
+        # The complaint rule reads the heads' own requests whatever ``requests`` says: a mention
+        # in a wish for a change counts against the need either way. ``asked`` changes only the
+        # input types shown (review and sentence).
+        shown_rev, shown_sen = yes_rev, yes_sen
+        if self.requests == "asked":
+            shown_rev, shown_sen = yes_rev.copy(), yes_sen.copy()
+            _keep_asked_requests(shown_rev, it_head.labels, full,
+                                 [lab.language for lab in labels])
+            _keep_asked_requests(shown_sen, it_head.labels, flat, flat_langs)
         need_sen, need_part, part_sent, part_text = self._aspects(sent_vecs, flat, flat_langs,
                                                                   sent_sen)
         ids = self.taxonomy.ids
         s_types = [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, yes_sen, strict=True)]
+        s_shown = (s_types if shown_sen is yes_sen else
+                   [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, shown_sen,
+                                                                        strict=True)])
         cuts = np.array([self.need_thresholds.get(lang or "", self.need_threshold)
                          for lang in flat_langs])
         mentioned = need_sen >= cuts[:, None]  # the sentence names the need (its language's cut)
@@ -261,9 +281,9 @@ class ReviewClassifier:
             scores = dict(zip(it_head.labels, map(float, it_rev[i]), strict=True))
             lab.input_scores = {k: round(v, 4) for k, v in scores.items()}
             for j, name in enumerate(it_head.labels):
-                setattr(lab, name, bool(yes_rev[i, j]))
-            lab.other = not yes_rev[i].any()
-            lab.input_type = _input_type(it_head.labels, it_rev[i], yes_rev[i])
+                setattr(lab, name, bool(shown_rev[i, j]))
+            lab.other = not shown_rev[i].any()
+            lab.input_type = _input_type(it_head.labels, it_rev[i], shown_rev[i])
             a, b = int(offsets[i]), int(offsets[i + 1])
             review_need = need_sen[a:b].max(axis=0) if b > a else np.zeros(len(ids))
             lab.need_scores = {k: round(float(v), 4) for k, v in zip(ids, review_need,
@@ -276,7 +296,7 @@ class ReviewClassifier:
                 s_type = s_types[k]
                 lab.sentences.append(SentenceLabels(
                     index=int(k - a), text=flat[k], needs=s_needs, sentiment=sent_sen[k][0],
-                    sentiment_score=sent_sen[k][1], input_type=s_type,
+                    sentiment_score=sent_sen[k][1], input_type=s_shown[k],
                     need_sentiment={nid: _complaint(part_sent[need_part[k, j]], s_type,
                                                     asks[k] and part_text[need_part[k, j]]
                                                     == flat[k])
@@ -394,14 +414,15 @@ class ReviewClassifier:
         """
         if not texts:
             return []
-        x, types = self._read_alone(texts, languages)
+        x, types = self._read_alone(texts, languages, shown=True)
         return [(s, sc, t) for (s, sc), t in zip(self._sentiment(x, list(texts)), types,
                                                  strict=True)]
 
-    def _read_alone(self, texts: Sequence[str], languages: Sequence[str | None] | None
-                    ) -> tuple[np.ndarray, list[str]]:
+    def _read_alone(self, texts: Sequence[str], languages: Sequence[str | None] | None,
+                    shown: bool = False) -> tuple[np.ndarray, list[str]]:
         """Stand-alone sentences' features (each embedded on its own, cached; language offsets
-        off when ``languages`` are given) and input types (question rule applied); see
+        off when ``languages`` are given) and input types (question rule applied; with
+        ``shown``, as shown to the user: the ``requests = "asked"`` rule too); see
         :meth:`sentence_labels` for ``languages``."""
         vecs = self.encoder.encode_sentences(list(texts))
         if languages is not None:
@@ -413,6 +434,8 @@ class ReviewClassifier:
         langs = (list(languages) if languages is not None
                  else ["en" if "en" in self.languages else None] * len(texts))
         _or_question_rule(yes, head.labels, texts, langs)
+        if shown and self.requests == "asked":
+            _keep_asked_requests(yes, head.labels, texts, langs)
         return x, [_input_type(head.labels, p, y) for p, y in zip(probs, yes, strict=True)]
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -522,6 +545,21 @@ def _or_question_rule(yes: np.ndarray, head_labels: Sequence[str], texts: Sequen
         rule = QUESTION_RULES.get(lang) if lang is not None else None
         if rule is not None and rule(text):
             yes[row, q] = True
+
+
+def _keep_asked_requests(yes: np.ndarray, head_labels: Sequence[str], texts: Sequence[str],
+                         languages: Sequence[str | None]) -> None:
+    """``requests = "asked"``: clear the ``feature_request`` column of ``yes`` (one row per text)
+    where the request rule of the text's language
+    (:data:`~analysis.classify.requests.REQUEST_RULES`) finds no ask in its wording, in place;
+    texts in a language without a rule keep the heads' answer."""
+    if "feature_request" not in head_labels:
+        return
+    f = list(head_labels).index("feature_request")
+    for row, (text, lang) in enumerate(zip(texts, languages, strict=True)):
+        rule = REQUEST_RULES.get(lang) if lang is not None else None
+        if yes[row, f] and rule is not None and not rule(text):
+            yes[row, f] = False
 
 
 def _input_type(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> str:

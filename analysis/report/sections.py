@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.classify.pipeline import version_need_threshold
+from analysis.classify.requests import REQUESTS_ASKED_VERSION
 from analysis.metrics.inputs import INPUT_CLASSES
 from analysis.metrics.shares import MARKET
 from analysis.metrics.whitespace import NEG_THRESHOLD
@@ -283,6 +284,10 @@ def method_section(data: ReportData, now: datetime) -> dict[str, Any]:
         "need_threshold": (version_need_threshold(data.model_version) if data.model_version
                            else c.need_threshold),
         "languages": c.languages,
+        # What counted as a feature request in the labels used (the config may have changed
+        # since they were made; their model version says how they were made).
+        "requests_asked": (f"/{REQUESTS_ASKED_VERSION}" in data.model_version
+                           if data.model_version else c.requests == "asked"),
         "accuracy": accuracy,
         "holdout": holdout_section(data.holdout),
         "evaluation_path": str(cfg.workspace / "evaluation" / "latest.json"),
