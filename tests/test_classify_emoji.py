@@ -181,3 +181,6 @@ def test_shipped_heads_record_how_they_read_emoji_and_their_needs_head_refits(
     # AVX-512 Xeon and an AVX2 EPYC give the same head to 1e-6 but different digests).
     for name in ("sentiment", "input_types"):
         assert np.array_equal(again.heads[name].coef, shipped.heads[name].coef)
+    assert sorted(again.adapter) == sorted(shipped.adapter)
+    for key, arr in shipped.adapter.items():
+        assert np.array_equal(again.adapter[key], arr), key

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -244,11 +244,12 @@ class ReviewClassifier:
         offsets = np.cumsum([0, *(len(s) for s in sents)])
         flat = [s for ss in sents for s in ss]
         x_rev, x_sent, sent_vecs = self.features(full, sents)
-        flat_langs = [lab.language for lab, ss in zip(labels, sents, strict=True) for _ in ss]
+        rev_langs = [lab.language for lab in labels]
+        flat_langs = [lang for lang, ss in zip(rev_langs, sents, strict=True) for _ in ss]
         # Sentiment and input types read vectors with their language's offset taken off; the
         # needs head reads them as they are (it learned from examples in those languages).
-        x_rev, x_sent = self._offset_features(x_rev, x_sent, sent_vecs, offsets,
-                                              [lab.language for lab in labels], flat_langs)
+        x_rev, x_sent = self._offset_features(x_rev, x_sent, sent_vecs, offsets, rev_langs,
+                                              flat_langs)
         sent_rev, sent_sen = self._sentiment(x_rev, full), self._sentiment(x_sent, flat)
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
@@ -257,19 +258,17 @@ class ReviewClassifier:
         # The complaint rule reads the heads' own requests whatever ``requests`` says: a mention
         # in a wish for a change counts against the need either way. ``asked`` changes only the
         # input types shown (review and sentence).
-        shown_rev, shown_sen = yes_rev, yes_sen
+        s_types = [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, yes_sen, strict=True)]
+        shown_rev, s_shown = yes_rev, s_types
         if self.requests == "asked":
             shown_rev, shown_sen = yes_rev.copy(), yes_sen.copy()
-            _keep_asked_requests(shown_rev, it_head.labels, full,
-                                 [lab.language for lab in labels])
+            _keep_asked_requests(shown_rev, it_head.labels, full, rev_langs)
             _keep_asked_requests(shown_sen, it_head.labels, flat, flat_langs)
+            s_shown = [_input_type(it_head.labels, p, y)
+                       for p, y in zip(it_sen, shown_sen, strict=True)]
         need_sen, need_part, part_sent, part_text = self._aspects(sent_vecs, flat, flat_langs,
                                                                   sent_sen)
         ids = self.taxonomy.ids
-        s_types = [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, yes_sen, strict=True)]
-        s_shown = (s_types if shown_sen is yes_sen else
-                   [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, shown_sen,
-                                                                        strict=True)])
         cuts = np.array([self.need_thresholds.get(lang or "", self.need_threshold)
                          for lang in flat_langs])
         mentioned = need_sen >= cuts[:, None]  # the sentence names the need (its language's cut)
@@ -541,9 +540,8 @@ def _or_question_rule(yes: np.ndarray, head_labels: Sequence[str], texts: Sequen
     if "question" not in head_labels:
         return
     q = list(head_labels).index("question")
-    for row, (text, lang) in enumerate(zip(texts, languages, strict=True)):
-        rule = QUESTION_RULES.get(lang) if lang is not None else None
-        if rule is not None and rule(text):
+    for row, asks in _rule_verdicts(QUESTION_RULES, texts, languages, range(len(texts))):
+        if asks:
             yes[row, q] = True
 
 
@@ -556,10 +554,23 @@ def _keep_asked_requests(yes: np.ndarray, head_labels: Sequence[str], texts: Seq
     if "feature_request" not in head_labels:
         return
     f = list(head_labels).index("feature_request")
-    for row, (text, lang) in enumerate(zip(texts, languages, strict=True)):
-        rule = REQUEST_RULES.get(lang) if lang is not None else None
-        if yes[row, f] and rule is not None and not rule(text):
+    for row, asks in _rule_verdicts(REQUEST_RULES, texts, languages, np.flatnonzero(yes[:, f])):
+        if not asks:
             yes[row, f] = False
+
+
+def _rule_verdicts(rules: Mapping[str, Callable[[str], bool]], texts: Sequence[str],
+                   languages: Sequence[str | None], rows: Iterable[int]
+                   ) -> Iterator[tuple[int, bool]]:
+    """(row, what the rule of the text's language says) for each of ``rows`` whose language
+    (``None``: unknown) has a rule in ``rules``; the others are skipped, unread."""
+    if len(texts) != len(languages):
+        raise ValueError(f"{len(texts)} texts but {len(languages)} languages")
+    for row in rows:
+        lang = languages[row]
+        rule = rules.get(lang) if lang is not None else None
+        if rule is not None:
+            yield int(row), rule(texts[row])
 
 
 def _input_type(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> str:
