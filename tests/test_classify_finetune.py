@@ -102,3 +102,70 @@ def test_adapter_for_another_encoder_is_refused_by_name(trained, tmp_path: Path)
     one_layer = ModelRef(build_tiny_encoder(tmp_path / "enc1"), "tiny-1-layer")
     with pytest.raises(ModelLoadError, match=r"classification\.heads.*'tiny-1-layer'"):
         TransformerEncoder(one_layer, threads=1, adapter=adapter)
+
+
+# Need example sentences from the tiny vocabulary, three needs (sync, pricing, account login).
+NEED_EXAMPLES = {"sync": ["sync is slow", "bad sync", "great sync", "the sync crashes"],
+                 "pricing": ["the price is bad", "the price is good", "good price",
+                             "very bad price"],
+                 "account_login": ["slow login", "great login", "the login crashes",
+                                   "bad login"]}
+
+
+def _need_separation(vectors: np.ndarray, owner: np.ndarray) -> float:
+    """Mean cosine of sentences of the same need minus that of sentences of different needs."""
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sim = unit @ unit.T
+    same = owner[:, None] == owner[None, :]
+    off = ~np.eye(len(owner), dtype=bool)
+    return float(sim[same & off].mean() - sim[~same].mean())
+
+
+def test_need_examples_learned_alongside_keep_needs_apart(tiny_ref) -> None:
+    """``needs=`` (fit_defaults ``--needs-task``): the need example sentences are learned
+    alongside the reviews, one batch per step, so the adapted vectors keep (here: pull) the needs
+    apart instead of drifting towards the review labels only. The needs head used in training is
+    dropped; the adapter is what changes."""
+    from analysis.classify.finetune import LowerCache, finetune
+
+    needs = list(NEED_EXAMPLES)
+    examples = [t for need in needs for t in NEED_EXAMPLES[need]]
+    owner = np.repeat(np.arange(len(needs)), [len(NEED_EXAMPLES[n]) for n in needs])
+    reviews = COMPLAINTS + PRAISE
+    texts = reviews + examples
+    cache = LowerCache(tiny_ref, texts, [split_sentences(t) for t in texts], first_layer=1,
+                       threads=1, batch_size=4)
+    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
+    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
+    targets = np.eye(len(needs), dtype=np.float32)[owner]
+    example_rows = list(range(len(reviews), len(texts)))
+    runs = {}
+    for name, extra in (("reviews only", None), ("with needs", (example_rows, targets))):
+        adapter, heads, model = finetune(cache, range(len(reviews)), {"problem_report": y},
+                                         sentiment, epochs=40, lr=2e-2, batch_size=8,
+                                         needs=extra)
+        x = cache.embed(model, example_rows)[:, : model.config.hidden_size]
+        runs[name] = (adapter, _need_separation(x, owner))
+        # The review heads still learn their labels either way.
+        xr = cache.embed(model, list(range(len(reviews))))
+        it = heads["input_types"]
+        assert (it.decide(it.predict_proba(xr))[:, 0] == y.astype(bool)).all(), name
+    plain, joint = runs["reviews only"], runs["with needs"]
+    assert any(not np.allclose(plain[0][k], joint[0][k]) for k in plain[0])
+    assert joint[1] > plain[1] + 0.05, (plain[1], joint[1])
+
+
+def test_need_examples_task_rows_follow_the_reviews() -> None:
+    """``fit_defaults --needs-task`` caches the need example sentences after the reviews; the
+    task names their rows there and one target per default need (generic sentences: none)."""
+    from analysis.classify.fit_defaults import need_examples_task
+    from analysis.classify.taxonomy import DEFAULT_NEEDS
+    from analysis.classify.training import needs_training_set
+
+    texts, (rows, targets) = need_examples_task(100, ("en", "fr"))
+    want_texts, want_labels = needs_training_set(DEFAULT_NEEDS, ("en", "fr"))
+    assert texts == want_texts
+    assert rows == list(range(100, 100 + len(texts)))
+    assert targets.shape == (len(texts), len(DEFAULT_NEEDS))
+    ids = [n.id for n in DEFAULT_NEEDS]
+    assert [{ids[j] for j in np.flatnonzero(t)} for t in targets] == want_labels

@@ -172,6 +172,7 @@ def finetune(
     batch_size: int = 32,
     seed: int = 0,
     star_dropout: float = 0.3,
+    needs: tuple[Sequence[int], np.ndarray] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, LinearHead], Any]:
     """Fine-tune an adapter on the upper layers and the heads jointly.
@@ -187,6 +188,10 @@ def finetune(
             what the stars would leak). ``star_dropout`` of the known ratings are hidden in
             each batch, so the heads still work on text without a rating.
         epochs, rank, lr, batch_size, seed: training settings (recorded by the caller).
+        needs: (cached texts, 0/1 targets texts x needs): need example sentences learned
+            alongside, one batch of them per step, by a needs head that is then dropped. The
+            adapter learns from reviews in one language; the examples, in several, keep the
+            needs apart in every language (the needs head is refitted on the adapted vectors).
         progress: called with a status line every 50 steps.
 
     Returns:
@@ -208,8 +213,10 @@ def finetune(
     star_head = torch.nn.Linear(N_STAR_COLUMNS, len(labels), bias=False)
     torch.nn.init.zeros_(star_head.weight)
     use_stars = stars is not None
+    need_head = torch.nn.Linear(model.config.hidden_size, needs[1].shape[1]) if needs else None
     opt = torch.optim.AdamW([*params, *head.parameters(),
-                             *(star_head.parameters() if use_stars else [])],
+                             *(star_head.parameters() if use_stars else []),
+                             *(need_head.parameters() if need_head is not None else [])],
                             lr=lr, weight_decay=0.01)
     y_bin = torch.tensor(np.stack([binary[k] for k in labels], axis=1), dtype=torch.float32)
     y_sent = torch.tensor(sentiment, dtype=torch.long)
@@ -248,6 +255,12 @@ def finetune(
             if (ys >= 0).any():
                 loss = loss + torch.nn.functional.cross_entropy(
                     z[:, len(labels) :][ys >= 0], ys[ys >= 0])
+            if needs is not None and need_head is not None:
+                pick = rng.choice(len(needs[0]), size=batch_size, replace=False)
+                width = model.config.hidden_size
+                zn = need_head(cache.upper(model, [needs[0][i] for i in pick])[:, :width] * SCALE)
+                loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
+                    zn, torch.from_numpy(needs[1][pick].astype(np.float32)))
             opt.zero_grad()
             loss.backward()
             opt.step()

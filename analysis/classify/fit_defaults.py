@@ -227,8 +227,20 @@ def finetune_fold(lower: Any, frame: pd.DataFrame, train: np.ndarray,
                     {k: frame[k].to_numpy(dtype=float)[idx] for k in FT_LABELS},
                     frame["sentiment"].to_numpy()[idx],
                     frame["stars"].to_numpy(dtype=float)[idx] if args.stars else None,
-                    epochs=args.epochs, rank=args.rank, progress=log.info)
+                    epochs=args.epochs, rank=args.rank, needs=args.need_rows,
+                    progress=log.info)
     return adapter, (text_only(heads) if args.stars else heads), model
+
+
+def need_examples_task(first_row: int, languages: tuple[str, ...]
+                       ) -> tuple[list[str], tuple[list[int], np.ndarray]]:
+    """``--needs-task``: the need example sentences in ``languages`` (cached after the
+    frame's ``first_row`` texts) and the task :func:`~analysis.classify.finetune.finetune`
+    learns from them: (their rows in the cache, 0/1 targets sentences x default needs)."""
+    texts, labels = needs_training_set(DEFAULT_NEEDS, languages)
+    ids = [n.id for n in DEFAULT_NEEDS]
+    targets = np.array([[need in lab for need in ids] for lab in labels], dtype=np.float32)
+    return texts, (list(range(first_row, first_row + len(texts))), targets)
 
 
 def text_only(heads: dict[str, Any]) -> dict[str, Any]:
@@ -352,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="measure leave-one-app-out figures (one extra fit per app)")
     p.add_argument("--cache", type=Path, default=Path("/tmp/reviewgap-fit-cache"),
                    help="embedding cache folder (outside the repo)")
+    p.add_argument("--needs-task", action=argparse.BooleanOptionalAction, default=False,
+                   help="fine-tune: learn the need example sentences (--example-languages) "
+                        "alongside the reviews, so the adapter keeps needs apart in every "
+                        "language the examples are written in")
     p.add_argument("--first-layer", type=int, default=2,
                    help="fine-tune: adapt layers from this index on (lower ones are cached)")
     p.add_argument("--needs-only", action="store_true",
@@ -394,7 +410,10 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.classify.finetune import LowerCache
 
         t0 = time.time()
-        lower = LowerCache(ref, frame["text"].tolist(), frame_sentences(frame),
+        extra, args.need_rows = (need_examples_task(len(frame), args.example_languages)
+                                 if args.needs_task else ([], None))
+        lower = LowerCache(ref, frame["text"].tolist() + extra,
+                           frame_sentences(frame) + [[t] for t in extra],
                            first_layer=args.first_layer, threads=args.threads,
                            spell_emoji=_spell(args.emoji))
         log.info("cached lower layers in %.0fs", time.time() - t0)
@@ -453,7 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "training": {"fine_tune": args.fine_tune, "emoji": args.emoji,
                      **({"epochs": args.epochs, "rank": args.rank,
-                         "first_layer": args.first_layer} if args.fine_tune else {}),
+                         "first_layer": args.first_layer,
+                         **({"needs_task": True} if args.needs_task else {})}
+                        if args.fine_tune else {}),
                      "head": "LogisticRegression on review+sentmax, C and thresholds by "
                              "grouped CV on the training apps"
                              + ("; sentiment/problem/feature: heads fine-tuned with a LoRA "
