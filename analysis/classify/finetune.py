@@ -213,7 +213,9 @@ def finetune(
     star_head = torch.nn.Linear(N_STAR_COLUMNS, len(labels), bias=False)
     torch.nn.init.zeros_(star_head.weight)
     use_stars = stars is not None
-    need_head = torch.nn.Linear(model.config.hidden_size, needs[1].shape[1]) if needs else None
+    # The needs head reads the review half of the features (the mean-pooled sentence itself).
+    need_head = (torch.nn.Linear(model.config.hidden_size, needs[1].shape[1])
+                 if needs is not None else None)
     opt = torch.optim.AdamW([*params, *head.parameters(),
                              *(star_head.parameters() if use_stars else []),
                              *(need_head.parameters() if need_head is not None else [])],
@@ -257,8 +259,9 @@ def finetune(
                     z[:, len(labels) :][ys >= 0], ys[ys >= 0])
             if needs is not None and need_head is not None:
                 pick = rng.choice(len(needs[0]), size=batch_size, replace=False)
-                width = model.config.hidden_size
-                zn = need_head(cache.upper(model, [needs[0][i] for i in pick])[:, :width] * SCALE)
+                review_half = cache.upper(model, [needs[0][i] for i in pick])[
+                    :, : need_head.in_features]
+                zn = need_head(review_half * SCALE)
                 loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
                     zn, torch.from_numpy(needs[1][pick].astype(np.float32)))
             opt.zero_grad()
