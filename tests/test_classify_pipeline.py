@@ -163,17 +163,17 @@ def test_a_sentence_that_turns_is_read_clause_by_clause(tiny_config) -> None:
 def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:
     import numpy as np
 
-    from analysis.classify.pipeline import ReviewLabels, _mark_questions
+    from analysis.classify.pipeline import _or_question_rule
 
     texts = ["Nice app, but can I export?", "Nice app, but can I export?",
              "Nice app, but can I export?", "Nice app."]
-    labels = [ReviewLabels("ok", "en"), ReviewLabels("ok", "und"), ReviewLabels("ok", "fr"),
-              ReviewLabels("ok", "en")]
-    flat = ["Nice app, but can I export?"] * 3 + ["Nice app."]
+    langs = ["en", "und", "fr", "en"]
+    flat = ["Nice app, but can I export?"] * 3 + ["Nice app."]  # one sentence per review
     yes_rev = np.zeros((4, 2), dtype=bool)
     yes_sen = np.zeros((4, 2), dtype=bool)
     yes_sen[3, 1] = True  # the head's own yes stays
-    _mark_questions(yes_rev, yes_sen, ("praise", "question"), labels, texts, flat, np.arange(5))
+    _or_question_rule(yes_rev, ("praise", "question"), texts, langs)
+    _or_question_rule(yes_sen, ("praise", "question"), flat, langs)
     assert yes_rev[:, 1].tolist() == [True, True, False, False]
     assert yes_sen[:, 1].tolist() == [True, True, False, True]
     assert not yes_rev[:, 0].any()
@@ -182,14 +182,14 @@ def test_question_rule_marks_english_and_undetermined_reviews_only() -> None:
 def test_question_rule_reads_chinese_and_japanese_with_their_own_rules() -> None:
     import numpy as np
 
-    from analysis.classify.pipeline import ReviewLabels, _mark_questions
+    from analysis.classify.pipeline import _or_question_rule
 
     texts = ["可以导出吗？", "エクスポートできますか？", "可以导出吗？", "Can I export?"]
-    labels = [ReviewLabels("ok", "zh"), ReviewLabels("ok", "ja"), ReviewLabels("ok", "ko"),
-              ReviewLabels("ok", "ja")]  # Korean has no rule; English words under ja do not ask
+    langs = ["zh", "ja", "ko", "ja"]  # Korean has no rule; English words under ja do not ask
     yes_rev = np.zeros((4, 2), dtype=bool)
     yes_sen = np.zeros((4, 2), dtype=bool)
-    _mark_questions(yes_rev, yes_sen, ("praise", "question"), labels, texts, texts, np.arange(5))
+    _or_question_rule(yes_rev, ("praise", "question"), texts, langs)
+    _or_question_rule(yes_sen, ("praise", "question"), texts, langs)
     assert yes_rev[:, 1].tolist() == [True, True, False, False]
     assert yes_sen[:, 1].tolist() == [True, True, False, False]
 

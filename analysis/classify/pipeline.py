@@ -254,7 +254,10 @@ class ReviewClassifier:
         it_head = self.heads.heads["input_types"]
         it_rev, it_sen = it_head.predict_proba(x_rev), it_head.predict_proba(x_sent)
         yes_rev, yes_sen = it_head.decide(it_rev), it_head.decide(it_sen)
-        _mark_questions(yes_rev, yes_sen, it_head.labels, labels, full, flat, offsets)
+        # Also a question where the wording plainly asks one (the head misses questions asked
+        # after a first clause; see analysis.classify.questions), each text by its language's rule.
+        _or_question_rule(yes_rev, it_head.labels, full, rev_langs)
+        _or_question_rule(yes_sen, it_head.labels, flat, flat_langs)
         # The complaint rule reads the heads' own requests whatever ``requests`` says: a mention
         # in a wish for a change counts against the need either way. ``asked`` changes only the
         # input types shown (review and sentence).
@@ -515,21 +518,6 @@ ASPECT_LATER_LANGUAGES = ("pt", "it", "ko")
 """``model_version``'s clause part is :data:`ASPECT_VERSION_LATER` when one of these languages
 is labelled: their contrast words came after ``clauses5``; projects without them keep
 ``clauses5`` and their labels."""
-
-
-def _mark_questions(yes_rev: np.ndarray, yes_sen: np.ndarray, head_labels: Sequence[str],
-                    labels: Sequence[ReviewLabels], full: Sequence[str], flat: Sequence[str],
-                    offsets: np.ndarray) -> None:
-    """Also say yes to ``question`` for the reviews (``full``) and their sentences (``flat``,
-    review ``i`` owning ``offsets[i]:offsets[i + 1]``) that plainly ask one, in place: the
-    head misses questions asked after a first clause (see :mod:`analysis.classify.questions`).
-    Only reviews in a language with a rule
-    (:data:`~analysis.classify.questions.QUESTION_RULES`), and their sentences, are read, each
-    with its language's rule."""
-    langs = [lab.language for lab in labels]
-    _or_question_rule(yes_rev, head_labels, full, langs)
-    _or_question_rule(yes_sen, head_labels, flat, list(np.repeat(np.array(langs, dtype=object),
-                                                                 np.diff(offsets))))
 
 
 def _or_question_rule(yes: np.ndarray, head_labels: Sequence[str], texts: Sequence[str],
