@@ -126,7 +126,7 @@ def test_need_examples_learned_alongside_keep_needs_apart(tiny_ref) -> None:
     alongside the reviews, one batch per step, so the adapted vectors keep (here: pull) the needs
     apart instead of drifting towards the review labels only. The needs head used in training is
     dropped; the adapter is what changes."""
-    from analysis.classify.finetune import LowerCache, finetune
+    from analysis.classify.finetune import ExampleTask, LowerCache, finetune
 
     needs = list(NEED_EXAMPLES)
     examples = [t for need in needs for t in NEED_EXAMPLES[need]]
@@ -140,7 +140,7 @@ def test_need_examples_learned_alongside_keep_needs_apart(tiny_ref) -> None:
     targets = np.eye(len(needs), dtype=np.float32)[owner]
     example_rows = list(range(len(reviews), len(texts)))
     runs = {}
-    for name, extra in (("reviews only", None), ("with needs", (example_rows, targets))):
+    for name, extra in (("reviews only", None), ("with needs", ExampleTask(example_rows, targets))):
         adapter, heads, model = finetune(cache, range(len(reviews)), {"problem_report": y},
                                          sentiment, epochs=40, lr=2e-2, batch_size=8,
                                          needs=extra)
@@ -162,10 +162,75 @@ def test_need_examples_task_rows_follow_the_reviews() -> None:
     from analysis.classify.taxonomy import DEFAULT_NEEDS
     from analysis.classify.training import needs_training_set
 
-    texts, (rows, targets) = need_examples_task(100, ("en", "fr"))
+    texts, task = need_examples_task(100, ("en", "fr"))
     want_texts, want_labels = needs_training_set(DEFAULT_NEEDS, ("en", "fr"))
     assert texts == want_texts
-    assert rows == list(range(100, 100 + len(texts)))
-    assert targets.shape == (len(texts), len(DEFAULT_NEEDS))
+    assert task.rows == list(range(100, 100 + len(texts)))
+    assert task.needs.shape == (len(texts), len(DEFAULT_NEEDS))
     ids = [n.id for n in DEFAULT_NEEDS]
-    assert [{ids[j] for j in np.flatnonzero(t)} for t in targets] == want_labels
+    assert [{ids[j] for j in np.flatnonzero(t)} for t in task.needs] == want_labels
+    assert task.sentiment is None  # only with --example-sentiment
+
+
+def test_need_examples_task_sentiment_is_the_written_polarity() -> None:
+    """``--example-sentiment``: each example's written polarity becomes its sentiment target
+    (negative 0, neutral 1, positive 2); a request or a mixed sentence has none (-1)."""
+    from analysis.classify.fit_defaults import need_examples_task
+    from analysis.classify.training import example_polarity
+
+    languages = ("en", "fr", "nl", "ja", "es", "pt", "it", "ko")
+    texts, task = need_examples_task(0, languages, sentiment=True)
+    written = example_polarity(languages)
+    assert task.sentiment is not None
+    assert len(task.sentiment) == len(texts)
+    want = {"negative": 0, "neutral": 1, "positive": 2, "request": -1, "mixed": -1}
+    assert [int(v) for v in task.sentiment] == [want[written[t]] for t in texts]
+    assert written["The app crashes every time I open it."] == "negative"
+    assert written["It has never crashed on me."] == "positive"
+    # Every class is there, in every language.
+    assert set(task.sentiment.tolist()) == {-1, 0, 1, 2}
+
+
+# Sentences that name a need and say nothing of it: the reviews (complaints and praise) never
+# teach "neutral".
+NEUTRAL_EXAMPLES = {"sync": ["the sync", "a sync"], "pricing": ["the price", "a price"],
+                    "account_login": ["the login", "a login"]}
+
+
+def test_example_sentiment_teaches_the_sentiment_of_single_sentences(tiny_ref) -> None:
+    """``ExampleTask.sentiment`` (fit_defaults ``--example-sentiment``): the review sentiment
+    head also learns the examples' written polarity, and a sentence read alone at inference
+    (the encoder with the adapter, ``[s, s]``) gets it; without it, sentences that only name a
+    need are never read neutral, since no review taught that."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.features import sentence_features
+    from analysis.classify.finetune import ExampleTask, LowerCache, finetune
+
+    needs = list(NEED_EXAMPLES)
+    praise_or_blame = {"great sync": 2, "bad sync": 0, "the price is good": 2,
+                       "very bad price": 0, "great login": 2, "bad login": 0}
+    examples = [t for need in needs for t in (*NEED_EXAMPLES[need], *NEUTRAL_EXAMPLES[need])]
+    owner = np.repeat(np.arange(len(needs)), [len(NEED_EXAMPLES[n]) + len(NEUTRAL_EXAMPLES[n])
+                                              for n in needs])
+    neutral = {t for ts in NEUTRAL_EXAMPLES.values() for t in ts}
+    polarity = np.array([1 if t in neutral else praise_or_blame.get(t, -1) for t in examples])
+    reviews = COMPLAINTS + PRAISE
+    texts = reviews + examples
+    cache = LowerCache(tiny_ref, texts, [split_sentences(t) for t in texts], first_layer=1,
+                       threads=1, batch_size=4)
+    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
+    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
+    rows = list(range(len(reviews), len(texts)))
+    targets = np.eye(len(needs), dtype=np.float32)[owner]
+    read = {}
+    for name, pol in (("needs only", None), ("with sentiment", polarity)):
+        adapter, heads, _ = finetune(cache, range(len(reviews)), {"problem_report": y},
+                                     sentiment, epochs=40, lr=2e-2, batch_size=8,
+                                     needs=ExampleTask(rows, targets, pol))
+        encoder = TransformerEncoder(tiny_ref, threads=1, batch_size=4, adapter=adapter)
+        x = sentence_features(encoder.encode_sentences(examples))
+        read[name] = heads["sentiment"].predict_proba(x).argmax(1)
+    known = polarity >= 0
+    is_neutral = polarity == 1
+    assert not (read["needs only"][is_neutral] == 1).any(), read["needs only"]
+    assert (read["with sentiment"][known] == polarity[known]).all(), read["with sentiment"]

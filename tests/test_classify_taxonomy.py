@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analysis.classify.taxonomy import DEFAULT_NEEDS, build_taxonomy, training_sentences
@@ -95,3 +97,46 @@ def test_training_sentences_cover_every_need_and_generic_negatives() -> None:
     for need in DEFAULT_NEEDS:
         assert sum(need.id in lab for lab in labels) == len(need.examples) + 1
     assert any(lab == set() for lab in labels)
+
+
+def test_every_example_sentence_has_its_polarity_written() -> None:
+    """``examples/needs_en_polarity.csv`` holds the English training sentences (examples,
+    descriptions, generic sentences) in their order, so a sentence added to the taxonomy
+    without one fails here; every language's file gives each row one of the polarities."""
+    import csv
+
+    from analysis.classify.training import (
+        ENGLISH_POLARITY,
+        EXAMPLE_LANGUAGES,
+        POLARITIES,
+        example_polarity,
+        needs_training_set,
+    )
+
+    with ENGLISH_POLARITY.open(encoding="utf-8", newline="") as fh:
+        english = [r["text"] for r in csv.DictReader(fh)]
+    assert english == training_sentences(DEFAULT_NEEDS)[0]
+    written = example_polarity(EXAMPLE_LANGUAGES)
+    texts, _ = needs_training_set(DEFAULT_NEEDS, EXAMPLE_LANGUAGES)
+    assert set(written) == set(texts)
+    assert set(written.values()) == set(POLARITIES)
+
+
+def test_a_polarity_that_is_not_one_of_the_five_names_its_file_and_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.classify import training
+
+    (tmp_path / "needs_fr.csv").write_text(
+        "need,text,polarity\nreliability,Ça plante.,negative\npricing,Trop cher.,angry\n",
+        encoding="utf-8")
+    monkeypatch.setattr(training, "EXAMPLES_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"needs_fr\.csv: 'Trop cher\.' has polarity 'angry'"):
+        training.example_polarity(("fr",))
+    # One text given two polarities (in two files) is refused too, naming both.
+    (tmp_path / "needs_fr.csv").write_text("need,text,polarity\npricing,OK,neutral\n",
+                                           encoding="utf-8")
+    (tmp_path / "needs_nl.csv").write_text("need,text,polarity\npricing,OK,positive\n",
+                                           encoding="utf-8")
+    assert training.example_polarity(("fr",)) == {"OK": "neutral"}
+    with pytest.raises(ValueError, match=r"needs_nl\.csv: 'OK' is 'positive' here and 'neutral'"):
+        training.example_polarity(("fr", "nl"))

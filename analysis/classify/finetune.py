@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
 from analysis.classify.adapter import attach_lora, lora_arrays
@@ -159,6 +160,23 @@ class LowerCache:
         return np.stack([out[i] for i in idx]).astype(np.float32)
 
 
+@attrs.frozen
+class ExampleTask:
+    """Example sentences learned alongside the reviews, one batch of them per training step
+    (``fit_defaults --needs-task``)."""
+
+    rows: Sequence[int]
+    """Their rows in the :class:`LowerCache`."""
+    needs: np.ndarray
+    """0/1 targets, sentences x needs, learned by a needs head that is then dropped. The
+    adapter learns from reviews in one language; the examples, in several, keep the needs apart
+    in every language (the needs head is refitted on the adapted vectors)."""
+    sentiment: np.ndarray | None = None
+    """0/1/2 per sentence (-1 unknown), learned by the review sentiment head itself
+    (``--example-sentiment``). Stars teach the polarity of whole reviews; these teach it for a
+    single sentence or clause, which is what a mention's sentiment is read from."""
+
+
 def finetune(
     cache: LowerCache,
     train_idx: Sequence[int],
@@ -172,7 +190,7 @@ def finetune(
     batch_size: int = 32,
     seed: int = 0,
     star_dropout: float = 0.3,
-    needs: tuple[Sequence[int], np.ndarray] | None = None,
+    needs: ExampleTask | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, LinearHead], Any]:
     """Fine-tune an adapter on the upper layers and the heads jointly.
@@ -214,8 +232,10 @@ def finetune(
     torch.nn.init.zeros_(star_head.weight)
     use_stars = stars is not None
     # The needs head reads the review half of the features (the mean-pooled sentence itself).
-    need_head = (torch.nn.Linear(model.config.hidden_size, needs[1].shape[1])
+    need_head = (torch.nn.Linear(model.config.hidden_size, needs.needs.shape[1])
                  if needs is not None else None)
+    ex_sent = (torch.tensor(needs.sentiment, dtype=torch.long)
+               if needs is not None and needs.sentiment is not None else None)
     opt = torch.optim.AdamW([*params, *head.parameters(),
                              *(star_head.parameters() if use_stars else []),
                              *(need_head.parameters() if need_head is not None else [])],
@@ -258,12 +278,19 @@ def finetune(
                 loss = loss + torch.nn.functional.cross_entropy(
                     z[:, len(labels) :][ys >= 0], ys[ys >= 0])
             if needs is not None and need_head is not None:
-                pick = rng.choice(len(needs[0]), size=batch_size, replace=False)
-                review_half = cache.upper(model, [needs[0][i] for i in pick])[
-                    :, : need_head.in_features]
-                zn = need_head(review_half * SCALE)
+                pick = rng.choice(len(needs.rows), size=batch_size, replace=False)
+                feats = cache.upper(model, [needs.rows[i] for i in pick])
+                zn = need_head(feats[:, : need_head.in_features] * SCALE)
                 loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
-                    zn, torch.from_numpy(needs[1][pick].astype(np.float32)))
+                    zn, torch.from_numpy(needs.needs[pick].astype(np.float32)))
+                if ex_sent is not None:
+                    # A one-sentence text's [review, sentmax] is what a sentence is read
+                    # through at inference ([s, s]), so the review head learns it as is.
+                    ye = ex_sent[pick]
+                    if (ye >= 0).any():
+                        ze = head(feats * SCALE)[:, len(labels) :]
+                        loss = loss + torch.nn.functional.cross_entropy(ze[ye >= 0],
+                                                                        ye[ye >= 0])
             opt.zero_grad()
             loss.backward()
             opt.step()

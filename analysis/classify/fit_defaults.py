@@ -23,7 +23,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from analysis.classify.language_offsets import fit_offsets, parallel_pairs
 from analysis.classify.sentences import split_sentences
 from analysis.classify.taxonomy import DEFAULT_NEEDS
 from analysis.classify.training import (
+    example_polarity,
     fit_input_types,
     fit_needs,
     fit_sentiment,
@@ -45,6 +46,9 @@ from analysis.classify.training import (
     weak_praise,
     weak_question,
 )
+
+if TYPE_CHECKING:
+    from analysis.classify.finetune import ExampleTask
 
 log = logging.getLogger("fit_defaults")
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "input_types.csv"
@@ -218,8 +222,10 @@ FT_LABELS = ("problem_report", "feature_request")
 
 
 def finetune_fold(lower: Any, frame: pd.DataFrame, train: np.ndarray,
-                  args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict[str, Any], Any]:
-    """LoRA + heads fitted on ``frame[train]`` (see :mod:`analysis.classify.finetune`)."""
+                  args: argparse.Namespace, task: ExampleTask | None
+                  ) -> tuple[dict[str, np.ndarray], dict[str, Any], Any]:
+    """LoRA + heads fitted on ``frame[train]`` (see :mod:`analysis.classify.finetune`), with
+    the example sentences of ``task`` learned alongside when given."""
     from analysis.classify.finetune import finetune
 
     idx = np.flatnonzero(train)
@@ -227,20 +233,32 @@ def finetune_fold(lower: Any, frame: pd.DataFrame, train: np.ndarray,
                     {k: frame[k].to_numpy(dtype=float)[idx] for k in FT_LABELS},
                     frame["sentiment"].to_numpy()[idx],
                     frame["stars"].to_numpy(dtype=float)[idx] if args.stars else None,
-                    epochs=args.epochs, rank=args.rank, needs=args.need_rows,
+                    epochs=args.epochs, rank=args.rank, needs=task,
                     progress=log.info)
     return adapter, (text_only(heads) if args.stars else heads), model
 
 
-def need_examples_task(first_row: int, languages: tuple[str, ...]
-                       ) -> tuple[list[str], tuple[list[int], np.ndarray]]:
+def need_examples_task(first_row: int, languages: tuple[str, ...], *,
+                       sentiment: bool = False) -> tuple[list[str], ExampleTask]:
     """``--needs-task``: the need example sentences in ``languages`` (cached after the
     frame's ``first_row`` texts) and the task :func:`~analysis.classify.finetune.finetune`
-    learns from them: (their rows in the cache, 0/1 targets sentences x default needs)."""
+    learns from them: their rows in the cache, 0/1 targets sentences x default needs and, with
+    ``sentiment`` (``--example-sentiment``), each sentence's written polarity as a sentiment
+    target (a request or a mixed sentence: none)."""
+    from analysis.classify.finetune import ExampleTask
+
     texts, labels = needs_training_set(DEFAULT_NEEDS, languages)
     ids = [n.id for n in DEFAULT_NEEDS]
     targets = np.array([[need in lab for need in ids] for lab in labels], dtype=np.float32)
-    return texts, (list(range(first_row, first_row + len(texts))), targets)
+    polarity = None
+    if sentiment:
+        written = example_polarity(languages)
+        missing = [t for t in texts if t not in written]
+        if missing:
+            raise ValueError(f"{len(missing)} example sentence(s) have no polarity written, "
+                             f"e.g. {missing[0]!r}")
+        polarity = np.array([SENT_INDEX.get(written[t], -1) for t in texts])
+    return texts, ExampleTask(list(range(first_row, first_row + len(texts))), targets, polarity)
 
 
 def text_only(heads: dict[str, Any]) -> dict[str, Any]:
@@ -368,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="fine-tune: learn the need example sentences (--example-languages) "
                         "alongside the reviews, so the adapter keeps needs apart in every "
                         "language the examples are written in")
+    p.add_argument("--example-sentiment", action=argparse.BooleanOptionalAction, default=False,
+                   help="with --needs-task: the sentiment head also learns each example "
+                        "sentence's written polarity (examples/needs_<lang>.csv, "
+                        "needs_en_polarity.csv), so it reads a single sentence or clause, not "
+                        "only whole reviews")
     p.add_argument("--first-layer", type=int, default=2,
                    help="fine-tune: adapt layers from this index on (lower ones are cached)")
     p.add_argument("--needs-only", action="store_true",
@@ -405,13 +428,14 @@ def main(argv: list[str] | None = None) -> int:
     cache = EmbeddingCache(args.cache)
     apps = sorted(g for g in frame["group"].unique() if g != "examples")
     holdout: dict[str, Any] = {}
-    lower = None
+    lower, task = None, None
     if args.fine_tune:
         from analysis.classify.finetune import LowerCache
 
         t0 = time.time()
-        extra, args.need_rows = (need_examples_task(len(frame), args.example_languages)
-                                 if args.needs_task else ([], None))
+        extra, task = (need_examples_task(len(frame), args.example_languages,
+                                          sentiment=args.example_sentiment)
+                       if args.needs_task else ([], None))
         lower = LowerCache(ref, frame["text"].tolist() + extra,
                            frame_sentences(frame) + [[t] for t in extra],
                            first_layer=args.first_layer, threads=args.threads,
@@ -422,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
             train = (frame["group"] != app).to_numpy()
             log.info("hold-out fold: %s", app)
             if lower is not None:
-                fold_adapter, ft_heads, model = finetune_fold(lower, frame, train, args)
+                fold_adapter, ft_heads, model = finetune_fold(lower, frame, train, args, task)
                 x_out = lower.embed(model, np.flatnonzero(~train).tolist())
                 holdout[app] = holdout_figures(ft_heads, x_out, frame[~train])
                 # Kept so that tests/test_classify_quality.py can re-measure the hold-out
@@ -440,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     ft_heads = None
     if lower is not None:
         t0 = time.time()
-        args.adapter, ft_heads, _ = finetune_fold(lower, frame, everything, args)
+        args.adapter, ft_heads, _ = finetune_fold(lower, frame, everything, args, task)
         info_ft = {"fine_tune_seconds": round(time.time() - t0, 1)}
     heads, info, final_encoder, _ = run_fold(frame, everything, ref, args, cache)
     if ft_heads is not None:
@@ -473,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
         "training": {"fine_tune": args.fine_tune, "emoji": args.emoji,
                      **({"epochs": args.epochs, "rank": args.rank,
                          "first_layer": args.first_layer,
-                         **({"needs_task": True} if args.needs_task else {})}
+                         **({"needs_task": True} if args.needs_task else {}),
+                         **({"example_sentiment": True} if task is not None
+                            and task.sentiment is not None else {})}
                         if args.fine_tune else {}),
                      "head": "LogisticRegression on review+sentmax, C and thresholds by "
                              "grouped CV on the training apps"

@@ -394,9 +394,10 @@ class ReviewClassifier:
             probs = self.sentiment_model.predict_proba(texts)
         else:
             probs = self.heads.heads["sentiment"].predict_proba(x)
-        score = probs[:, 2] - probs[:, 0]
-        return [(SENTIMENT_LABELS[int(np.argmax(p))], float(np.clip(s, -1.0, 1.0)))
-                for p, s in zip(probs, score, strict=True)]
+        # Whole arrays at once: per-row numpy calls on scalars were 4 % of the stage.
+        best = probs.argmax(axis=1).tolist()
+        score = np.clip(probs[:, 2] - probs[:, 0], -1.0, 1.0).tolist()
+        return [(SENTIMENT_LABELS[b], s) for b, s in zip(best, score, strict=True)]
 
     def _needs(self, sent_vecs: np.ndarray, texts: list[str]) -> np.ndarray:
         if self.needs_model is not None:

@@ -137,8 +137,37 @@ def fit_needs(vectors: np.ndarray, labels: list[set[str]], need_ids: Sequence[st
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 EXAMPLE_LANGUAGES: tuple[str, ...] = ("en", "fr", "nl", "ja", "es", "pt", "it", "ko")
 """Languages the default needs have example sentences in: English in the taxonomy, others in
-``examples/needs_<lang>.csv`` (columns ``need``, ``text``; an empty ``need`` is a sentence that
-names no need)."""
+``examples/needs_<lang>.csv`` (columns ``need``, ``text``, ``polarity``; an empty ``need`` is a
+sentence that names no need)."""
+POLARITIES: tuple[str, ...] = ("negative", "neutral", "positive", "request", "mixed")
+"""What an example sentence says of the product, as written for it: a complaint, neither, praise,
+a wish for a change, or both praise and complaint."""
+ENGLISH_POLARITY = EXAMPLES_DIR / "needs_en_polarity.csv"
+"""Polarity of the English example sentences, descriptions and generic sentences (columns
+``text``, ``polarity``): they live in the taxonomy, which has no place for it."""
+
+
+def example_polarity(languages: Sequence[str] = ("en",)) -> dict[str, str]:
+    """The polarity written for each default example sentence in ``languages`` (one of
+    :data:`POLARITIES`), by text.
+
+    Raises:
+        ValueError: a polarity not in :data:`POLARITIES`, or one text given two, naming the
+            file and the text.
+    """
+    out: dict[str, str] = {}
+    for lang in languages:
+        path = ENGLISH_POLARITY if lang == "en" else EXAMPLES_DIR / f"needs_{lang}.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                text, polarity = row["text"], (row.get("polarity") or "").strip()
+                if polarity not in POLARITIES:
+                    raise ValueError(f"{path.name}: {text!r} has polarity {polarity!r} "
+                                     f"(expected one of {', '.join(POLARITIES)})")
+                if out.setdefault(text, polarity) != polarity:
+                    raise ValueError(f"{path.name}: {text!r} is {polarity!r} here and "
+                                     f"{out[text]!r} in another file")
+    return out
 
 
 def needs_training_set(needs: Sequence[Need], languages: Sequence[str] = ("en",)
