@@ -179,10 +179,11 @@ def test_need_examples_task_sentiment_is_the_written_polarity() -> None:
     from analysis.classify.training import example_polarity
 
     languages = ("en", "fr", "nl", "ja", "es", "pt", "it", "ko")
-    texts, task = need_examples_task(0, languages, sentiment=True)
+    texts, task = need_examples_task(0, languages, sentiment_weight=0.5)
     written = example_polarity(languages)
     assert task.sentiment is not None
     assert len(task.sentiment) == len(texts)
+    assert task.sentiment_weight == 0.5
     want = {"negative": 0, "neutral": 1, "positive": 2, "request": -1, "mixed": -1}
     assert [int(v) for v in task.sentiment] == [want[written[t]] for t in texts]
     assert written["The app crashes every time I open it."] == "negative"

@@ -175,6 +175,8 @@ class ExampleTask:
     """0/1/2 per sentence (-1 unknown), learned by the review sentiment head itself
     (``--example-sentiment``). Stars teach the polarity of whole reviews; these teach it for a
     single sentence or clause, which is what a mention's sentiment is read from."""
+    sentiment_weight: float = 1.0
+    """How much the examples' sentiment loss counts against the reviews' (1: the same)."""
 
 
 def finetune(
@@ -289,8 +291,8 @@ def finetune(
                     ye = ex_sent[pick]
                     if (ye >= 0).any():
                         ze = head(feats * SCALE)[:, len(labels) :]
-                        loss = loss + torch.nn.functional.cross_entropy(ze[ye >= 0],
-                                                                        ye[ye >= 0])
+                        loss = loss + needs.sentiment_weight * torch.nn.functional.cross_entropy(
+                            ze[ye >= 0], ye[ye >= 0])
             opt.zero_grad()
             loss.backward()
             opt.step()

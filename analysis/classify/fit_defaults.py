@@ -239,26 +239,27 @@ def finetune_fold(lower: Any, frame: pd.DataFrame, train: np.ndarray,
 
 
 def need_examples_task(first_row: int, languages: tuple[str, ...], *,
-                       sentiment: bool = False) -> tuple[list[str], ExampleTask]:
+                       sentiment_weight: float = 0.0) -> tuple[list[str], ExampleTask]:
     """``--needs-task``: the need example sentences in ``languages`` (cached after the
     frame's ``first_row`` texts) and the task :func:`~analysis.classify.finetune.finetune`
     learns from them: their rows in the cache, 0/1 targets sentences x default needs and, with
-    ``sentiment`` (``--example-sentiment``), each sentence's written polarity as a sentiment
-    target (a request or a mixed sentence: none)."""
+    a ``sentiment_weight`` (``--example-sentiment``), each sentence's written polarity as a
+    sentiment target of that weight (a request or a mixed sentence: none)."""
     from analysis.classify.finetune import ExampleTask
 
     texts, labels = needs_training_set(DEFAULT_NEEDS, languages)
     ids = [n.id for n in DEFAULT_NEEDS]
     targets = np.array([[need in lab for need in ids] for lab in labels], dtype=np.float32)
     polarity = None
-    if sentiment:
+    if sentiment_weight:
         written = example_polarity(languages)
         missing = [t for t in texts if t not in written]
         if missing:
             raise ValueError(f"{len(missing)} example sentence(s) have no polarity written, "
                              f"e.g. {missing[0]!r}")
         polarity = np.array([SENT_INDEX.get(written[t], -1) for t in texts])
-    return texts, ExampleTask(list(range(first_row, first_row + len(texts))), targets, polarity)
+    return texts, ExampleTask(list(range(first_row, first_row + len(texts))), targets, polarity,
+                              sentiment_weight or 1.0)
 
 
 def text_only(heads: dict[str, Any]) -> dict[str, Any]:
@@ -386,11 +387,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="fine-tune: learn the need example sentences (--example-languages) "
                         "alongside the reviews, so the adapter keeps needs apart in every "
                         "language the examples are written in")
-    p.add_argument("--example-sentiment", action=argparse.BooleanOptionalAction, default=False,
+    p.add_argument("--example-sentiment", type=float, default=0.0, metavar="WEIGHT",
                    help="with --needs-task: the sentiment head also learns each example "
                         "sentence's written polarity (examples/needs_<lang>.csv, "
                         "needs_en_polarity.csv), so it reads a single sentence or clause, not "
-                        "only whole reviews")
+                        "only whole reviews; WEIGHT is that loss against the reviews' (1: the "
+                        "same). Default 0: off")
     p.add_argument("--first-layer", type=int, default=2,
                    help="fine-tune: adapt layers from this index on (lower ones are cached)")
     p.add_argument("--needs-only", action="store_true",
@@ -434,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
 
         t0 = time.time()
         extra, task = (need_examples_task(len(frame), args.example_languages,
-                                          sentiment=args.example_sentiment)
+                                          sentiment_weight=args.example_sentiment)
                        if args.needs_task else ([], None))
         lower = LowerCache(ref, frame["text"].tolist() + extra,
                            frame_sentences(frame) + [[t] for t in extra],
@@ -498,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                      **({"epochs": args.epochs, "rank": args.rank,
                          "first_layer": args.first_layer,
                          **({"needs_task": True} if args.needs_task else {}),
-                         **({"example_sentiment": True} if task is not None
-                            and task.sentiment is not None else {})}
+                         **({"example_sentiment": task.sentiment_weight}
+                            if task is not None and task.sentiment is not None else {})}
                         if args.fine_tune else {}),
                      "head": "LogisticRegression on review+sentmax, C and thresholds by "
                              "grouped CV on the training apps"
