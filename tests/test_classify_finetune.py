@@ -121,24 +121,33 @@ def _need_separation(vectors: np.ndarray, owner: np.ndarray) -> float:
     return float(sim[same & off].mean() - sim[~same].mean())
 
 
-def test_need_examples_learned_alongside_keep_needs_apart(tiny_ref) -> None:
-    """``needs=`` (fit_defaults ``--needs-task``): the need example sentences are learned
-    alongside the reviews, one batch per step, so the adapted vectors keep (here: pull) the needs
-    apart instead of drifting towards the review labels only. The needs head used in training is
-    dropped; the adapter is what changes."""
-    from analysis.classify.finetune import ExampleTask, LowerCache, finetune
+def _reviews_and_examples(tiny_ref, examples: list[str]):  # type: ignore[no-untyped-def]
+    """A lower-layer cache of the toy reviews followed by ``examples``; returns (cache, review
+    problem_report targets, review sentiment targets, the examples' rows in the cache)."""
+    from analysis.classify.finetune import LowerCache
 
-    needs = list(NEED_EXAMPLES)
-    examples = [t for need in needs for t in NEED_EXAMPLES[need]]
-    owner = np.repeat(np.arange(len(needs)), [len(NEED_EXAMPLES[n]) for n in needs])
     reviews = COMPLAINTS + PRAISE
     texts = reviews + examples
     cache = LowerCache(tiny_ref, texts, [split_sentences(t) for t in texts], first_layer=1,
                        threads=1, batch_size=4)
     y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
     sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
+    return cache, y, sentiment, list(range(len(reviews), len(texts)))
+
+
+def test_need_examples_learned_alongside_keep_needs_apart(tiny_ref) -> None:
+    """``needs=`` (fit_defaults ``--needs-task``): the need example sentences are learned
+    alongside the reviews, one batch per step, so the adapted vectors keep (here: pull) the needs
+    apart instead of drifting towards the review labels only. The needs head used in training is
+    dropped; the adapter is what changes."""
+    from analysis.classify.finetune import ExampleTask, finetune
+
+    needs = list(NEED_EXAMPLES)
+    examples = [t for need in needs for t in NEED_EXAMPLES[need]]
+    owner = np.repeat(np.arange(len(needs)), [len(NEED_EXAMPLES[n]) for n in needs])
+    cache, y, sentiment, example_rows = _reviews_and_examples(tiny_ref, examples)
+    reviews = COMPLAINTS + PRAISE
     targets = np.eye(len(needs), dtype=np.float32)[owner]
-    example_rows = list(range(len(reviews), len(texts)))
     runs = {}
     for name, extra in (("reviews only", None), ("with needs", ExampleTask(example_rows, targets))):
         adapter, heads, model = finetune(cache, range(len(reviews)), {"problem_report": y},
@@ -205,7 +214,7 @@ def test_example_sentiment_teaches_the_sentiment_of_single_sentences(tiny_ref) -
     need are never read neutral, since no review taught that."""
     from analysis.classify.encoder import TransformerEncoder
     from analysis.classify.features import sentence_features
-    from analysis.classify.finetune import ExampleTask, LowerCache, finetune
+    from analysis.classify.finetune import ExampleTask, finetune
 
     needs = list(NEED_EXAMPLES)
     praise_or_blame = {"great sync": 2, "bad sync": 0, "the price is good": 2,
@@ -216,12 +225,7 @@ def test_example_sentiment_teaches_the_sentiment_of_single_sentences(tiny_ref) -
     neutral = {t for ts in NEUTRAL_EXAMPLES.values() for t in ts}
     polarity = np.array([1 if t in neutral else praise_or_blame.get(t, -1) for t in examples])
     reviews = COMPLAINTS + PRAISE
-    texts = reviews + examples
-    cache = LowerCache(tiny_ref, texts, [split_sentences(t) for t in texts], first_layer=1,
-                       threads=1, batch_size=4)
-    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
-    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
-    rows = list(range(len(reviews), len(texts)))
+    cache, y, sentiment, rows = _reviews_and_examples(tiny_ref, examples)
     targets = np.eye(len(needs), dtype=np.float32)[owner]
     read = {}
     for name, pol in (("needs only", None), ("with sentiment", polarity)):
