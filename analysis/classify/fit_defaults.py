@@ -259,7 +259,7 @@ def need_examples_task(first_row: int, languages: tuple[str, ...], *,
                              f"e.g. {missing[0]!r}")
         polarity = np.array([SENT_INDEX.get(written[t], -1) for t in texts])
     return texts, ExampleTask(list(range(first_row, first_row + len(texts))), targets, polarity,
-                              sentiment_weight or 1.0)
+                              sentiment_weight)
 
 
 def text_only(heads: dict[str, Any]) -> dict[str, Any]:

@@ -166,7 +166,7 @@ def example_polarity(languages: Sequence[str] = ("en",)) -> dict[str, str]:
                                      f"(expected one of {', '.join(POLARITIES)})")
                 if out.setdefault(text, polarity) != polarity:
                     raise ValueError(f"{path.name}: {text!r} is {polarity!r} here and "
-                                     f"{out[text]!r} in another file")
+                                     f"{out[text]!r} where it came first")
     return out
 
 
