@@ -259,15 +259,28 @@ SMALLER = {"written_needs_mixed.csv": {"n_no_need": 0},
 """Sets that hold less of something than :data:`SET_SIZE`."""
 
 
+@pytest.fixture(scope="module")
+def needs_figures(classifier):  # type: ignore[no-untyped-def]
+    """``name -> written_needs_figures(classifier, name)``, each set classified once for the
+    module (the per-set test and the test over all sets read the same figures)."""
+    done: dict[str, dict] = {}  # type: ignore[type-arg]
+
+    def get(name: str) -> dict:  # type: ignore[type-arg]
+        if name not in done:
+            done[name] = written_needs_figures(classifier, name)
+        return done[name]
+    return get
+
+
 @pytest.mark.parametrize("name", list(NEEDS_SETS))
 def test_needs_and_their_polarity_in_reviews_of_other_apps(
-        classifier, name: str) -> None:  # type: ignore[no-untyped-def]
+        needs_figures, name: str) -> None:  # type: ignore[no-untyped-def]
     """Short reviews written for this test (banking, music, notes, shopping, smart home, ...),
     each labelled with the needs it mentions and each mention's polarity; some name no need, and
     in the mixed set each review praises one need and blames another in one sentence.
     Praise of a need must be found as well as complaints: the report's negative shares and
     white space rest on both."""
-    figures = written_needs_figures(classifier, name)  # classified once, as `evaluate` would
+    figures = needs_figures(name)  # classified once, as `evaluate` would
     assert not_trained_on(pd.read_csv(DATA.with_name(name))["text"])
     for key, least in {**SET_SIZE, **SMALLER.get(name, {})}.items():
         assert figures[key] >= least, (key, figures)
@@ -276,12 +289,12 @@ def test_needs_and_their_polarity_in_reviews_of_other_apps(
     assert figures["no_need_given_one"] <= 2, figures
 
 
-def test_reviews_that_name_no_need_get_none(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_reviews_that_name_no_need_get_none(needs_figures) -> None:  # type: ignore[no-untyped-def]
     """Over all the English needs sets, 49 reviews name no need ("Does what it says.",
     "Five stars."). Given a need: 2 of 49 with the default heads of 2026-11-25 (hold-out 2 of
     12), 2 of 49 with those before (dev 1 of 10, hold-out 4 1 of 10). A need given to them
     would put praise or blame that names nothing into the report's need shares."""
-    figures = [written_needs_figures(classifier, name) for name in NEEDS_SETS]
+    figures = [needs_figures(name) for name in NEEDS_SETS]
     slips, total = (sum(f[k] for f in figures) for k in ("no_need_given_one", "n_no_need"))
     assert total >= 49, total
     assert slips <= 2, [(n, f["no_need_given_one"]) for n, f in zip(NEEDS_SETS, figures,

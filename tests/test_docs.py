@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -82,13 +83,18 @@ def test_links_into_docs_reach_their_headings() -> None:
     between the two (``docs/x.md#anchor``, ``../README.md#anchor``, ``#anchor`` inside a doc)
     must name a file that exists and a heading it has."""
     root = Path(__file__).resolve().parent.parent
+
+    @functools.cache  # each page's headings read once, however many links point at it
+    def anchors(page: Path) -> set[str]:
+        text = page.read_text("utf-8")
+        return {_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", text, flags=re.M)}
+
     checked = 0
     for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
         text = page.read_text("utf-8")
         for target, anchor in re.findall(r"\]\(([\w./\-]*\.md)?#([\w\-]+)\)", text):
-            linked = (page.parent / target).resolve() if target else page
+            linked = (page.parent / target).resolve() if target else page.resolve()
             assert linked.exists(), f"{page.name}: link to missing {target}"
-            headings = re.findall(r"^#{1,6} (.+)$", linked.read_text("utf-8"), flags=re.M)
-            assert anchor in {_anchor(h) for h in headings}, f"{page.name}: {target}#{anchor}"
+            assert anchor in anchors(linked), f"{page.name}: {target}#{anchor}"
             checked += 1
     assert checked >= 50  # the README's contents and the record's contents at least
