@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import platform
 import random
 import resource
 import sys
@@ -236,6 +238,27 @@ def write_results(path: Path, lines: list[str]) -> None:
     print("\n".join(lines))
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), so a results file says which machine it is
+    from: the ratios to sentence-transformers move with the instruction set (AVX2 vs VNNI)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU model unknown"
+
+
+def heads_date() -> str:
+    """When the shipped default heads were fitted (their manifest's ``created_at``): the
+    accuracy and agreement rows depend on them."""
+    from analysis.classify.heads import DEFAULT_HEADS_DIR
+
+    manifest = json.loads((DEFAULT_HEADS_DIR / "manifest.json").read_text())
+    return str(manifest.get("created_at", "unknown"))[:10]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=2000)
@@ -258,8 +281,9 @@ def main() -> int:
     frame = load_reviews(args.n)
     texts = frame["data"].tolist()
     lines = ["# classify benchmark\n", f"{args.n} minibar-en reviews (random sample, seed 0), "
-             f"{args.threads} threads, `{os.uname().nodename}`, load average at start "
-             f"{os.getloadavg()[0]:.1f}. Run: `python bench/bench_classify.py`.\n",
+             f"{args.threads} threads, `{os.uname().nodename}` ({cpu_model()}), load average at "
+             f"start {os.getloadavg()[0]:.1f}, default heads of {heads_date()}. "
+             "Run: `python bench/bench_classify.py`.\n",
              f"Each method is timed in its own process (model loaded and warmed up first, not "
              f"timed), in {args.rounds} interleaved rounds; median seconds, and the range of "
              "reviews/s over the rounds.\n",
