@@ -26,7 +26,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import resource
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import cpu_model  # bench/machine.py: run as a script, bench/ is on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -236,18 +236,6 @@ def write_results(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), so a results file says which machine it is
-    from: the ratios to sentence-transformers move with the instruction set (AVX2 vs VNNI)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "CPU model unknown"
 
 
 def heads_date() -> str:

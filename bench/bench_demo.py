@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import machine_facts  # bench/machine.py: run as a script, bench/ is on sys.path
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "demo.md"
 
@@ -80,8 +82,7 @@ def main() -> None:
         f"Corpus: {len(APPS)} fictional apps x {args.reviews_per_app} reviews = {n_reviews} "
         f"reviews (seed {args.seed}); runs: {len(runs)}; exit codes: "
         f"{', '.join(str(int(r['exit_code'])) for r in runs)}.",
-        f"Machine: {platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, load average at start {load:.1f}.",
+        f"Machine: {machine_facts()}, {platform.platform()}, load average at start {load:.1f}.",
         "",
         "| phase | " + " | ".join(f"run {i + 1} (s)" for i in range(len(runs))) + " |",
         "|---|" + "---:|" * len(runs),

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from machine import cpu_model  # bench/machine.py: run as a script, bench/ is on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -218,7 +219,7 @@ def main() -> int:
         f"{provenance(folder)}\n",
         f"Run: `python bench/bench_french.py --threads {args.threads}"
         f"{' --onnx' if args.onnx else ''}{f' --limit {args.limit}' if args.limit else ''}` "
-        f"on `{os.uname().nodename}`"
+        f"on `{os.uname().nodename}` ({cpu_model()})"
         f" ({args.threads} torch thread(s), load average at start {os.getloadavg()[0]:.1f}), "
         f"{time.strftime('%Y-%m-%d')}. Star ratings are passed to `classify()`; both "
         "classifiers run with `languages = [\"en\", \"fr\"]`.\n",

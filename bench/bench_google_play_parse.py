@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from unittest import mock
 
 import google_play_scraper
 from google_play_scraper.features import reviews as gps_reviews
+from machine import machine_facts  # bench/machine.py: run as a script, bench/ is on sys.path
 
 from spiders.pages import PageFormatError
 from spiders.pages.google_play import parse_reviews
@@ -118,7 +118,7 @@ def main() -> None:
     ]
     lines = [
         f"Google Play reviews parsing: 2 recorded pages ({ours_n} reviews) x {args.n} "
-        f"repetitions, median; Python {platform.python_version()}, {platform.machine()}.",
+        f"repetitions, median; {machine_facts()}.",
         "",
         "| parser | reviews/s | reviews per run | fields | PlayDataError envelope | "
         "truncated body |",

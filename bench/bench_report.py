@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from machine import machine_facts  # bench/machine.py: run as a script, bench/ is on sys.path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -92,8 +93,8 @@ def main() -> None:
     lines = [
         "# Report build benchmark",
         "",
-        f"`python bench/bench_report.py --n {args.n}` on {platform.machine()}, "
-        f"{os.cpu_count()} cores (shared with other work), Python {platform.python_version()}.",
+        f"`python bench/bench_report.py --n {args.n}` on {machine_facts()} (shared with other "
+        "work).",
         "",
         f"- reviews in the report: {result['reviews']:,} (6 products, 12 months)",
         f"- pages: {result['pages']}",
