@@ -18,6 +18,7 @@ refit that learns the fitness apps' vocabulary at the expense of reviews in gene
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -263,13 +264,7 @@ SMALLER = {"written_needs_mixed.csv": {"n_no_need": 0},
 def needs_figures(classifier):  # type: ignore[no-untyped-def]
     """``name -> written_needs_figures(classifier, name)``, each set classified once for the
     module (the per-set test and the test over all sets read the same figures)."""
-    done: dict[str, dict] = {}  # type: ignore[type-arg]
-
-    def get(name: str) -> dict:  # type: ignore[type-arg]
-        if name not in done:
-            done[name] = written_needs_figures(classifier, name)
-        return done[name]
-    return get
+    return functools.cache(functools.partial(written_needs_figures, classifier))
 
 
 @pytest.mark.parametrize("name", list(NEEDS_SETS))
