@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) $(PIP_LOCKED) --upgrade pip
 	$(PY) $(PIP_LOCKED) torch==2.13.0
-	$(PY) $(PIP_LOCKED) -e '.[dev,onnx,multilingual]'
+	$(PY) $(PIP_LOCKED) -e '.[dev,onnx,openvino,multilingual]'
 	touch $(STAMP)
 
 demo: install
@@ -44,7 +44,7 @@ lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
-	.lock-venv/bin/python -m pip install --quiet '.[dev,onnx,multilingual]'
+	.lock-venv/bin/python -m pip install --quiet '.[dev,onnx,openvino,multilingual]'
 	{ echo "# Exact versions \`make install\` uses (pip -c); written by \`make lock\`, tested by CI."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude reviewgap | sed 's/+cpu$$//'; } > $(LOCK)
 	rm -rf .lock-venv

@@ -89,6 +89,10 @@ class ClassificationSection(_Strict):
     """Torch threads; 0 = all cores."""
     onnx: bool = False
     """Use the ONNX Runtime int8 encoder (faster; agreement measured in bench/)."""
+    openvino: bool = False
+    """Use the OpenVINO static int8 encoder (the fastest path on Intel and AMD CPUs, closer to
+    fp32 than ``onnx``; needs ``pip install 'reviewgap[openvino]'``; agreement measured in
+    bench/). Not together with ``onnx``."""
     aspect_clauses: bool = True
     """Read a sentence that turns ("nice design, but it crashes") clause by clause for its needs
     and their sentiment (about 15-25 % more classify time); false: whole sentences."""
@@ -101,6 +105,12 @@ class ClassificationSection(_Strict):
     """Languages the encoder handles; reviews in others are counted as not classified."""
     heads: str | None = None
     """Folder of heads fitted by ``reviewgap train``; default: the heads shipped in the package."""
+
+    @pydantic.model_validator(mode="after")
+    def _one_fast_path(self) -> ClassificationSection:
+        if self.onnx and self.openvino:
+            raise ValueError("onnx and openvino are both true; choose one fast path")
+        return self
 
 
 class ReportSection(_Strict):

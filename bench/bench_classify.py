@@ -106,8 +106,9 @@ def generate_csv(frame: pd.DataFrame, n: int, path: Path, seed: int = 0) -> None
             w.writerow([i, f"{text} #{i}", frame["score"].iloc[a]])
 
 
-def memory_only(n: int, threads: int, onnx: bool) -> int:
-    """Stream n generated reviews through file mode; print checkpoints as JSON (last line)."""
+def memory_only(n: int, threads: int, runtime: str) -> int:
+    """Stream n generated reviews through file mode with ``runtime`` ("fp32" or a key of
+    :data:`RUNTIMES`); print checkpoints as JSON (last line)."""
     import json
 
     from analysis.classify.pipeline import build_classifier
@@ -116,7 +117,7 @@ def memory_only(n: int, threads: int, onnx: bool) -> int:
     frame = load_reviews(2000)
     tmp = Path(tempfile.mkdtemp())
     generate_csv(frame, n, tmp / "in.csv")
-    clf = build_classifier(_config(onnx, threads, str(tmp / "ws")))
+    clf = build_classifier(_config(runtime, threads, str(tmp / "ws")))
     clf.classify(["warm up the language detector and the encoder"])
     start = rss_mb()
     t = time.perf_counter()
@@ -139,22 +140,37 @@ METHODS = {
     "onnx": "reviewgap classify (ONNX int8, whole stage)",
     "onnx-sentences": "reviewgap classify (ONNX int8, whole stage, `aspect_clauses = false`: "
                       "sentences that turn read whole)",
+    "onnx-warm": "reviewgap classify (ONNX int8, whole stage) after 2,000 other reviews: "
+                 "the steady state of a long run",
     "onnx-encoder": "reviewgap encoder only, review texts (ONNX int8, sorted batches)",
     "onnx-runtime": "ONNX Runtime alone on the same sorted batches, tokenised and padded "
                     "beforehand (int8)",
+    "ov": "reviewgap classify (OpenVINO int8, whole stage)",
+    "ov-sentences": "reviewgap classify (OpenVINO int8, whole stage, `aspect_clauses = false`)",
+    "ov-warm": "reviewgap classify (OpenVINO int8, whole stage) after 2,000 other reviews: "
+               "the steady state of a long run",
+    "ov-encoder": "reviewgap encoder only, review texts (OpenVINO int8, sorted batches)",
+    "ov-runtime": "OpenVINO alone on the same sorted batches, tokenised and padded beforehand "
+                  "(static int8)",
     "st": "sentence-transformers `encode` (defaults, embeddings only)",
     "pipeline": "transformers `pipeline(\"feature-extraction\")` per review (embeddings only)",
 }
 """Timed methods: key (``--time-one``) -> row name in the results."""
 
 
-def _config(onnx: bool, threads: int, workspace: str,  # type: ignore[no-untyped-def]
+RUNTIMES = {"onnx": "ONNX int8", "ov": "OpenVINO int8"}
+"""Method prefix of a fast path -> its name in the tables."""
+
+
+def _config(runtime: str, threads: int, workspace: str,  # type: ignore[no-untyped-def]
             aspect_clauses: bool = True):
+    """Config of the classifier for ``runtime`` ("fp32" or a key of :data:`RUNTIMES`)."""
     from analysis.config import validate_config
 
     return validate_config({"products": [{"key": "b", "name": "B"}],
                             "project": {"workspace": workspace},
-                            "classification": {"onnx": onnx, "threads": threads,
+                            "classification": {"onnx": runtime == "onnx",
+                                               "openvino": runtime == "ov", "threads": threads,
                                                "aspect_clauses": aspect_clauses}}, "bench.toml")
 
 
@@ -192,10 +208,16 @@ def time_one(method: str, n: int, threads: int, workspace: str) -> int:
     else:
         from analysis.classify.pipeline import build_classifier
 
-        # The ONNX export happens here, on first use (not timed).
-        clf = build_classifier(_config(method.startswith("onnx"), threads, workspace,
+        # The int8 export happens here, on first use (not timed).
+        clf = build_classifier(_config(method.split("-")[0], threads, workspace,
                                        aspect_clauses=not method.endswith("-sentences")))
         clf.classify(texts[:32])  # warm-up: language models, first batches
+        if method.endswith("-warm"):
+            # OpenVINO prepares its kernels for each new batch shape on first sight (about 20
+            # ms each): a long run pays that once, a fresh run of 2,000 reviews on every batch.
+            seen = set(texts)
+            others = [t for t in load_reviews(6000)["data"] if t not in seen][:n]
+            clf.classify(others)
         clf.encoder.clear_cache()
         if method.endswith("-encoder"):
             _, secs = timed(clf.encoder.encode, texts)
@@ -254,18 +276,21 @@ def main() -> int:
                    help="reviews streamed in the memory run (0: skip it); written to "
                         "<out>_memory.md")
     p.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--openvino", action=argparse.BooleanOptionalAction, default=True,
+                   help="time the OpenVINO path too (needs the openvino extra)")
     p.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "classify.md")
     p.add_argument("--memory-only", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--memory-runtime", choices=["fp32", *RUNTIMES], help=argparse.SUPPRESS)
     p.add_argument("--time-one", choices=list(METHODS), help=argparse.SUPPRESS)
     p.add_argument("--workspace", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.time_one:
         return time_one(args.time_one, args.n, args.threads, args.workspace)
     if args.memory_only:
-        return memory_only(args.memory_only, args.threads, args.onnx)
+        return memory_only(args.memory_only, args.threads, args.memory_runtime)
     frame = load_reviews(args.n)
     texts = frame["data"].tolist()
     lines = ["# classify benchmark\n", f"{args.n} minibar-en reviews (random sample, seed 0), "
@@ -276,8 +301,9 @@ def main() -> int:
              f"timed), in {args.rounds} interleaved rounds; median seconds, and the range of "
              "reviews/s over the rounds.\n",
              "| method | seconds (median) | reviews/s | range |", "|---|---|---|---|"]
-    workspace = tempfile.mkdtemp()  # one ONNX export, shared by the timing processes
-    methods = [m for m in METHODS if (args.onnx or "onnx" not in m)
+    workspace = tempfile.mkdtemp()  # one export per fast path, shared by the timing processes
+    fast = [r for r, on in (("onnx", args.onnx), ("ov", args.openvino)) if on]
+    methods = [m for m in METHODS if (m.split("-")[0] in fast or m.split("-")[0] not in RUNTIMES)
                and (args.baselines or m not in ("st", "pipeline"))]
     timings: dict[str, list[float]] = {}
     # Interleaved rounds: this machine's speed drifts by +-15 % over minutes, so each method is
@@ -299,8 +325,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     stars = frame["score"].tolist()
     fp32 = build_classifier(None).classify(texts, stars)
-    onnx_labels = (build_classifier(_config(True, args.threads, workspace)).classify(texts, stars)
-                   if args.onnx else None)
+    fast_labels = {r: build_classifier(_config(r, args.threads, workspace)).classify(texts, stars)
+                   for r in fast}
     for name, secs in rows.items():
         runs = timings[name]
         lines.append(f"| {name} | {secs:.1f} | {args.n / secs:.0f} | "
@@ -313,25 +339,27 @@ def main() -> int:
                 lines.append(f"\n{k}: **{rows[st_key] / rows[k]:.2f}x** sentence-transformers "
                              f"(medians; per round {min(per_round):.2f}-{max(per_round):.2f}x).")
     lines += ["\n## Accuracy on these reviews (heads were fitted on minibar: in-sample, "
-              "for fp32 vs ONNX comparison only)\n", "| encoder | " + " | ".join(
+              "for fp32 vs int8 comparison only)\n", "| encoder | " + " | ".join(
                   quality(fp32, frame)) + " |", "|---" * (1 + len(quality(fp32, frame))) + "|"]
     lines.append("| fp32 | " + " | ".join(f"{v:.3f}" for v in quality(fp32, frame).values())
                  + " |")
-    if onnx_labels is not None:
-        lines.append("| ONNX int8 | " + " | ".join(
-            f"{v:.3f}" for v in quality(onnx_labels, frame).values()) + " |")
-        agree = agreement(fp32, onnx_labels)
-        lines.append("\nfp32 vs ONNX int8 label agreement: " + ", ".join(
+    for r, labels in fast_labels.items():
+        lines.append(f"| {RUNTIMES[r]} | " + " | ".join(
+            f"{v:.3f}" for v in quality(labels, frame).values()) + " |")
+    for r, labels in fast_labels.items():
+        agree = agreement(fp32, labels)
+        lines.append(f"\nfp32 vs {RUNTIMES[r]} label agreement: " + ", ".join(
             f"{k} {v:.3f}" for k, v in agree.items()))
     if args.memory_reviews:
         # A fresh process holding only our classifier, so peak RSS is the stage's own.
+        # The fastest path measured (OpenVINO, else ONNX, else fp32).
+        mem_runtime = fast[-1] if fast else "fp32"
         mem = run_worker(["--memory-only", str(args.memory_reviews), "--threads",
-                          str(args.threads), "--onnx" if args.onnx else "--no-onnx"],
-                         "memory run")
+                          str(args.threads), "--memory-runtime", mem_runtime], "memory run")
         mem_lines = [
             f"# classify memory: {args.memory_reviews:,} generated reviews\n",
             "Streamed through the file mode in chunks of 5,000 "
-            f"({'ONNX int8' if args.onnx else 'fp32'}), in a separate process. Run: "
+            f"({RUNTIMES.get(mem_runtime, 'fp32')}), in a separate process. Run: "
             "`python bench/bench_classify.py` (or `--memory-only N` for this part alone).\n",
             f"Peak RSS after loading the classifier: {mem['start_rss']:.0f} MB.\n",
             "| reviews done | peak RSS MB | seconds | reviews/s |", "|---|---|---|---|"]

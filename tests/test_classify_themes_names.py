@@ -62,13 +62,9 @@ def test_store_names_are_keys_and_listing_brands(tmp_path) -> None:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("transformers")
-    from analysis.classify.hub import resolve_model
-    from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads
+    from tests.support.tiny_models import build_tiny_project
 
-    folder = tmp_path_factory.mktemp("tiny-theme-names")
-    enc = build_tiny_encoder(folder / "encoder")
-    heads = build_tiny_heads(folder / "heads", resolve_model(str(enc), "x").id)
-    return folder, enc, heads
+    return build_tiny_project(tmp_path_factory.mktemp("tiny-theme-names"))
 
 
 def test_discovered_themes_leave_out_product_names(tiny, tmp_path) -> None:

@@ -7,11 +7,9 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from analysis.classify.hub import resolve_model
 from analysis.classify.themes import class_tfidf_words, cluster_sentences
-from analysis.config import validate_config
 from analysis.store import ReviewStore
-from tests.support.tiny_models import build_tiny_encoder, build_tiny_heads
+from tests.support.tiny_models import build_tiny_project, tiny_config
 
 
 def test_class_tfidf_picks_words_that_set_a_cluster_apart() -> None:
@@ -44,25 +42,14 @@ def test_cluster_sentences_drops_small_and_incoherent_groups() -> None:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("tiny-themes")
-    enc = build_tiny_encoder(folder / "encoder")
-    heads = build_tiny_heads(folder / "heads", resolve_model(str(enc), "x").id)
-    return folder, enc, heads
-
-
-def _cfg(tiny, **classification):
-    folder, enc, heads = tiny
-    return validate_config(
-        {"products": [{"key": "a", "name": "A"}], "project": {"workspace": str(folder / "ws")},
-         "classification": {"encoder": str(enc), "heads": str(heads), **classification}},
-        folder / "reviewgap.toml")
+    return build_tiny_project(tmp_path_factory.mktemp("tiny-themes"))
 
 
 def test_discover_themes_writes_themes_and_replaces_their_mentions(tiny, tmp_path) -> None:
     from analysis.classify.pipeline import build_classifier, classify_pending
     from analysis.classify.themes import discover_themes
 
-    clf = build_classifier(_cfg(tiny, need_threshold=1.0))  # no need matches: all unmatched
+    clf = build_classifier(tiny_config(tiny, need_threshold=1.0))  # no need matches: all unmatched
     words = ["app", "crash", "great", "slow", "price", "sync", "login", "bad", "good", "add"]
     rng = np.random.default_rng(0)
     store = ReviewStore(tmp_path / "s.sqlite")
@@ -91,8 +78,8 @@ def test_onnx_encoder_exports_once_and_agrees_with_fp32(tiny) -> None:
     from analysis.classify.pipeline import build_classifier
 
     folder = tiny[0]
-    fp32 = build_classifier(_cfg(tiny))
-    onnx = build_classifier(_cfg(tiny, onnx=True))
+    fp32 = build_classifier(tiny_config(tiny))
+    onnx = build_classifier(tiny_config(tiny, onnx=True))
     exported = list((folder / "ws" / "cache" / "onnx").glob("*.int8.onnx"))
     assert len(exported) == 1
     assert onnx.model_version != fp32.model_version
@@ -103,5 +90,5 @@ def test_onnx_encoder_exports_once_and_agrees_with_fp32(tiny) -> None:
     assert cos.min() > 0.9, cos
     out = onnx.classify(texts)
     assert [o.status for o in out] == ["ok"] * 4
-    build_classifier(_cfg(tiny, onnx=True))  # second use: loads the export, no new file
+    build_classifier(tiny_config(tiny, onnx=True))  # second use: loads the export, no new file
     assert list((folder / "ws" / "cache" / "onnx").glob("*.int8.onnx")) == exported

@@ -13,8 +13,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
-# The extras `make install` installs (the Makefile's `.[dev,onnx,multilingual]`).
-INSTALLED_EXTRAS = ("dev", "onnx", "multilingual")
+# The extras `make install` installs (the Makefile's `.[dev,onnx,openvino,multilingual]`).
+INSTALLED_EXTRAS = ("dev", "onnx", "openvino", "multilingual")
 
 
 def _pins() -> dict[str, Version]:

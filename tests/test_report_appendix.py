@@ -95,11 +95,12 @@ def test_shipped_heads_holdout_only_for_their_model_version() -> None:
     assert holdout is not None
     manifest = json.loads((DEFAULT_HEADS_DIR / "manifest.json").read_text("utf-8"))
     assert holdout["holdout"] == manifest["holdout"]
-    assert not holdout["onnx"]
+    assert holdout["int8_runtime"] is None
     assert holdout["sentiment_head"]
-    onnx = default_heads_holdout(shipped_version().replace("/heads-", "+onnx-int8/heads-", 1))
-    assert onnx is not None
-    assert onnx["onnx"]
+    for tag, name in (("+onnx-int8", "ONNX Runtime"), ("+ov-int8-1", "OpenVINO")):
+        fast = default_heads_holdout(shipped_version().replace("/heads-", f"{tag}/heads-", 1))
+        assert fast is not None, tag
+        assert fast["int8_runtime"] == name
     hub = default_heads_holdout(shipped_version() + "/sentiment=some/model")
     assert hub is not None
     assert not hub["sentiment_head"]

@@ -311,10 +311,24 @@ class TransformerEncoder(BaseEncoder):
         return out.numpy()
 
 
+RUNTIME_TAGS = {"onnx": "+onnx-int8", "openvino": "+ov-int8-1"}
+"""Fast path -> what it adds to the encoder's part of ``model_version``: its labels are kept
+apart from fp32's (and from each other's), and the report says which copy made them."""
+RUNTIME_NAMES = {"+onnx-int8": "ONNX Runtime", "+ov-int8-1": "OpenVINO"}
+
+
 def load_encoder(ref: ModelRef, *, threads: int = 0, batch_size: int = 32, onnx: bool = False,
-                 cache_dir: Path | None = None,
+                 openvino: bool = False, cache_dir: Path | None = None,
                  adapter: dict[str, np.ndarray] | None = None) -> BaseEncoder:
-    """Build the configured encoder (fp32 torch, or the ONNX int8 export when ``onnx``)."""
+    """Build the configured encoder: fp32 torch, the ONNX Runtime int8 export when ``onnx``, or
+    the OpenVINO int8 export when ``openvino`` (both cached in ``cache_dir``)."""
+    if onnx and openvino:
+        raise ValueError("classification: onnx and openvino are two fast paths; set one")
+    if openvino:
+        from analysis.classify.openvino_encoder import OpenVinoEncoder
+
+        return OpenVinoEncoder.from_ref(ref, threads=threads, batch_size=batch_size,
+                                        cache_dir=cache_dir, adapter=adapter)
     if onnx:
         from analysis.classify.onnx_encoder import OnnxEncoder
 

@@ -27,20 +27,30 @@ log = logging.getLogger(__name__)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def _export_name(ref: ModelRef, adapter: dict[str, np.ndarray] | None) -> str:
-    h = hashlib.sha256(ref.id.encode())
+def export_path(ref: ModelRef, adapter: dict[str, np.ndarray] | None, cache_dir: Path | None,
+                kind: str, suffix: str, recipe: str = "") -> Path:
+    """Where a fast path keeps its export of ``ref`` (+ ``adapter``):
+    ``<cache_dir>/<kind>/<id>-<hash><suffix>``, the hash over the id, ``recipe`` (a version of
+    the export recipe; empty for ONNX, whose names predate it) and the adapter's weights, so
+    heads with another adapter never load a stale export."""
+    h = hashlib.sha256(ref.id.encode() + recipe.encode())
     for k in sorted(adapter or {}):
         h.update(k.encode())
-        h.update(adapter[k].tobytes())  # type: ignore[index]
+        h.update(adapter[k].tobytes())
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in ref.id)[:60]
-    return f"{safe}-{h.hexdigest()[:12]}.int8.onnx"
+    return ((cache_dir or Path.home() / ".cache" / "reviewgap") / kind
+            / f"{safe}-{h.hexdigest()[:12]}{suffix}")
 
 
-def export_int8(ref: ModelRef, target: Path, adapter: dict[str, np.ndarray] | None = None) -> Path:
-    """Export the encoder (adapter merged) to ONNX and quantise it to int8 per channel."""
+def export_fp32(ref: ModelRef, target: Path, adapter: dict[str, np.ndarray] | None = None) -> Path:
+    """Export the encoder (adapter merged) to a full-precision ONNX graph at ``target``.
+
+    In: the encoder's reference and the heads' LoRA adapter (``None``: the plain encoder).
+    Out: ``target``, with inputs :data:`INPUTS` (batch and length dynamic) and the output
+    ``last_hidden_state``. Shared by the ONNX Runtime and OpenVINO paths, which quantise it.
+    """
     set_offline_env()
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(ref.path))
@@ -63,16 +73,23 @@ def export_int8(ref: ModelRef, target: Path, adapter: dict[str, np.ndarray] | No
     if "token_type_ids" not in enc:
         enc["token_type_ids"] = torch.zeros_like(enc["input_ids"])
     target.parent.mkdir(parents=True, exist_ok=True)
-    fp32 = target.with_suffix(".fp32.tmp")
     # .eval() on the wrapper: the legacy exporter restores the wrapper's mode afterwards, and a
     # fresh Module is in train mode, which would switch dropout on in the inner model.
     wrapper = _Wrapper(model).eval()
     with torch.inference_mode():
         torch.onnx.export(
-            wrapper, tuple(enc[k] for k in INPUTS), str(fp32), input_names=list(INPUTS),
+            wrapper, tuple(enc[k] for k in INPUTS), str(target), input_names=list(INPUTS),
             output_names=["last_hidden_state"],
             dynamic_axes={k: {0: "b", 1: "s"} for k in (*INPUTS, "last_hidden_state")},
             opset_version=17, dynamo=False)
+    return target
+
+
+def export_int8(ref: ModelRef, target: Path, adapter: dict[str, np.ndarray] | None = None) -> Path:
+    """Export the encoder (adapter merged) to ONNX and quantise it to int8 per channel."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32 = export_fp32(ref, target.with_suffix(".fp32.tmp"), adapter)
     tmp = target.with_suffix(".tmp")
     quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     fp32.unlink(missing_ok=True)
@@ -103,10 +120,6 @@ class OnnxEncoder(BaseEncoder):
             width = AutoConfig.from_pretrained(str(ref.path)).hidden_size
         self.dim = int(width)
 
-    @property
-    def id(self) -> str:
-        return self.ref.id
-
     @classmethod
     def from_ref(cls, ref: ModelRef, *, threads: int = 0, batch_size: int = 32,
                  cache_dir: Path | None = None,
@@ -118,8 +131,7 @@ class OnnxEncoder(BaseEncoder):
             raise ModelLoadError(
                 "classification.onnx: onnxruntime is not installed "
                 "(pip install 'reviewgap[onnx]')") from None
-        folder = (cache_dir or Path.home() / ".cache" / "reviewgap") / "onnx"
-        path = folder / _export_name(ref, adapter)
+        path = export_path(ref, adapter, cache_dir, "onnx", ".int8.onnx")
         if not path.exists():
             log.info("exporting %s to ONNX int8 at %s (once)", ref.id, path)
             export_int8(ref, path, adapter)

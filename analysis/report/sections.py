@@ -237,7 +237,8 @@ def holdout_section(holdout: dict[str, Any] | None) -> dict[str, Any] | None:
     n = sum(int(figs[a].get("n", 0)) for a in apps)
     return {"apps": [{"name": a, "n": int(figs[a].get("n", 0))} for a in apps], "n": n,
             "dataset": HOLDOUT_DATASET, "source": holdout["sources"].get(HOLDOUT_DATASET, ""),
-            "onnx": holdout["onnx"], "sentiment_head": holdout["sentiment_head"], "rows": rows}
+            "int8_runtime": holdout["int8_runtime"], "sentiment_head": holdout["sentiment_head"],
+            "rows": rows}
 
 
 def method_section(data: ReportData, now: datetime) -> dict[str, Any]:

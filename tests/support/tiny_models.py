@@ -90,3 +90,25 @@ def build_tiny_heads(folder: Path, encoder_id: str, dim: int = 16, seed: int = 0
     HeadSet(heads, {"encoder": encoder_id, "features": FEATURES, "note": "random test heads"}
             ).save(folder)
     return folder
+
+
+def build_tiny_project(folder: Path) -> tuple[Path, Path, Path]:
+    """A tiny encoder and heads fitted to it under ``folder``: ``(folder, encoder, heads)``,
+    what :func:`tiny_config` takes."""
+    from analysis.classify.hub import resolve_model
+
+    encoder = build_tiny_encoder(folder / "encoder")
+    heads = build_tiny_heads(folder / "heads", resolve_model(str(encoder), "x").id)
+    return folder, encoder, heads
+
+
+def tiny_config(tiny: tuple[Path, Path, Path], **classification: object):  # type: ignore[no-untyped-def]
+    """A validated one-product config classifying with the tiny project of
+    :func:`build_tiny_project` (workspace ``<folder>/ws``), plus ``classification`` options."""
+    from analysis.config import validate_config
+
+    folder, encoder, heads = tiny
+    return validate_config(
+        {"products": [{"key": "a", "name": "A"}], "project": {"workspace": str(folder / "ws")},
+         "classification": {"encoder": str(encoder), "heads": str(heads), **classification}},
+        folder / "reviewgap.toml")

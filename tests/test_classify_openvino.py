@@ -1,0 +1,106 @@
+"""The OpenVINO static int8 encoder (``[classification] openvino = true``), on a tiny model built
+in a fixture: it quantises once into the workspace cache, agrees with fp32, keeps its labels
+apart in ``model_version``, and fails clearly when misconfigured or not installed."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+
+import pytest
+
+pytest.importorskip("transformers")
+
+from analysis.classify.hub import ModelLoadError, resolve_model
+from analysis.config import ConfigError
+from tests.support.tiny_models import build_tiny_project, tiny_config
+
+TEXTS = ["the app is very bad", "great app love it", "please add sync", "why is login slow"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    return build_tiny_project(tmp_path_factory.mktemp("tiny-openvino"))
+
+
+def test_calibration_texts_are_our_examples_joined_and_the_same_every_time() -> None:
+    from analysis.classify.openvino_encoder import CALIBRATION_FILES, calibration_texts
+    from analysis.classify.training import EXAMPLES_DIR
+
+    texts = calibration_texts()
+    assert len(texts) == 300
+    assert texts == calibration_texts()
+    assert texts != calibration_texts(seed=1)
+    sentences = {row["text"] for f in CALIBRATION_FILES
+                 for row in csv.DictReader((EXAMPLES_DIR / f).open(encoding="utf-8"))}
+    # Every calibration review opens with one of the project's own written sentences.
+    assert all(any(t.startswith(s) for s in sentences) for t in texts)
+    lengths = {t.count(" ") for t in texts}
+    assert max(lengths) > 4 * min(lengths)  # short and long reviews both calibrate
+
+
+def test_openvino_encoder_quantises_once_and_agrees_with_fp32(tiny) -> None:
+    pytest.importorskip("openvino", reason="the openvino extra is not installed")
+    pytest.importorskip("nncf", reason="the openvino extra is not installed")
+    from analysis.classify.pipeline import build_classifier
+
+    folder = tiny[0]
+    cache = folder / "ws" / "cache" / "openvino"
+    fp32 = build_classifier(tiny_config(tiny))
+    fast = build_classifier(tiny_config(tiny, openvino=True))
+    exported = sorted(p.name for p in cache.iterdir())
+    assert len(exported) == 1, exported
+    assert (cache / exported[0] / "model.xml").exists()
+    assert not list(cache.glob("*.tmp")), "the temporary export folder was left behind"
+    assert not list((cache / exported[0]).glob("*.onnx")), "the fp32 ONNX step was kept"
+    assert "+ov-int8-1" in fast.model_version
+    assert fast.model_version != fp32.model_version
+    assert fast.model_version.replace("+ov-int8-1", "", 1) == fp32.model_version
+    a, b = fp32.encoder.encode(TEXTS), fast.encoder.encode(TEXTS)
+    assert a.shape == b.shape
+    cos = (a * b).sum(axis=1)
+    assert cos.min() > 0.9, cos
+    out = fast.classify(TEXTS)
+    assert [o.status for o in out] == ["ok"] * 4
+    build_classifier(tiny_config(tiny, openvino=True))  # second use: no new export
+    assert sorted(p.name for p in cache.iterdir()) == exported
+
+
+def test_onnx_and_openvino_together_is_a_config_error(tiny) -> None:
+    with pytest.raises(ConfigError, match="onnx and openvino"):
+        tiny_config(tiny, onnx=True, openvino=True)
+
+
+def test_missing_openvino_names_the_config_key_and_the_extra(tiny, monkeypatch) -> None:
+    from analysis.classify.pipeline import build_classifier
+
+    real_import = builtins.__import__
+
+    def no_openvino(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.split(".")[0] in ("openvino", "nncf"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_openvino)
+    with pytest.raises(ModelLoadError, match=r"classification\.openvino.*reviewgap\[openvino\]"):
+        build_classifier(tiny_config(tiny, openvino=True))
+
+
+def test_a_failed_quantisation_leaves_no_model_behind(tiny, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("openvino", reason="the openvino extra is not installed")
+    nncf = pytest.importorskip("nncf", reason="the openvino extra is not installed")
+    from analysis.classify.openvino_encoder import OpenVinoEncoder
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("killed mid-quantisation")
+
+    monkeypatch.setattr(nncf, "quantize", crash)
+    ref = resolve_model(str(tiny[1]), "classification.encoder")
+    with pytest.raises(RuntimeError, match="killed"):
+        OpenVinoEncoder.from_ref(ref, threads=1, cache_dir=tmp_path)
+    assert not list((tmp_path / "openvino").glob("*/model.xml"))
+    monkeypatch.undo()
+    # The next use starts the export again and completes it.
+    enc = OpenVinoEncoder.from_ref(ref, threads=1, cache_dir=tmp_path)
+    assert enc.encode(TEXTS).shape[0] == 4
+    assert len(list((tmp_path / "openvino").glob("*/model.xml"))) == 1
