@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import builtins
 import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +19,7 @@ from analysis.classify.hub import ModelLoadError, resolve_model
 from analysis.config import ConfigError
 from tests.support.tiny_models import build_tiny_project, tiny_config
 
+ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["the app is very bad", "great app love it", "please add sync", "why is login slow"]
 
 
@@ -104,3 +109,20 @@ def test_a_failed_quantisation_leaves_no_model_behind(tiny, tmp_path, monkeypatc
     enc = OpenVinoEncoder.from_ref(ref, threads=1, cache_dir=tmp_path)
     assert enc.encode(TEXTS).shape[0] == 4
     assert len(list((tmp_path / "openvino").glob("*/model.xml"))) == 1
+
+
+def test_nncf_is_imported_with_its_telemetry_stubbed_out() -> None:
+    """Outside pytest (which nncf detects by itself), nncf would send usage events to Google
+    Analytics; :func:`import_nncf` must switch that off. Checked in a fresh interpreter, with
+    no CI or NNCF variable that would switch it off anyway."""
+    pytest.importorskip("nncf", reason="the openvino extra is not installed")
+    pytest.importorskip("openvino_telemetry", reason="nncf without telemetry: nothing to stub")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CI", "NNCF_CI", "NNCF_DEV", "TF_BUILD", "JENKINS_URL")}
+    code = ("from analysis.classify.openvino_encoder import import_nncf\n"
+            "import_nncf()\n"
+            "from nncf.telemetry.wrapper import NNCFTelemetry, telemetry\n"
+            "print(type(telemetry).__name__, isinstance(telemetry, NNCFTelemetry))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=ROOT, timeout=300)
+    assert out.stdout.split() == ["MagicMock", "False"], out.stdout + out.stderr

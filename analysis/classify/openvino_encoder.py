@@ -49,6 +49,19 @@ CALIBRATION_BATCH = 8
 RUNTIME_CACHE_CAPACITY = 300
 
 
+def import_nncf() -> Any:
+    """Import nncf with its telemetry stubbed out, and return the module.
+
+    NNCF sends usage events to Google Analytics unless a consent file in the user's home says
+    no; reviewgap runs offline and sends nothing. ``NNCF_CI`` is the switch nncf itself reads,
+    at import, to replace its telemetry with a stub (a value the user set is kept).
+    """
+    os.environ.setdefault("NNCF_CI", "1")
+    import nncf
+
+    return nncf
+
+
 def calibration_texts(n: int = CALIBRATION_REVIEWS, seed: int = 0) -> list[str]:
     """``n`` calibration reviews, each one to eight of the project's written English example
     sentences (``analysis/classify/examples/``) joined; the same list for the same ``seed``."""
@@ -67,10 +80,10 @@ def export_openvino_int8(ref: ModelRef, target: Path,
     """Quantise the encoder (adapter merged) to a static int8 OpenVINO model in folder ``target``
     (``model.xml`` + ``model.bin``); written to a temporary folder and renamed, so a killed
     export never leaves half a model behind."""
-    import nncf
     import openvino as ov
     from transformers import AutoTokenizer
 
+    nncf = import_nncf()
     set_offline_env()
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -133,8 +146,9 @@ class OpenVinoEncoder(BaseEncoder):
             ModelLoadError: openvino or nncf is not installed.
         """
         try:
-            import nncf  # noqa: F401
             import openvino  # noqa: F401
+
+            import_nncf()
         except ImportError:
             raise ModelLoadError(
                 "classification.openvino: openvino and nncf are not installed "
