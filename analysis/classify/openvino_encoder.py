@@ -18,7 +18,7 @@ The quantisation runs once, on first use, into the workspace cache
 one to eight sentences, so the result depends on nothing a user crawled and the same model gives
 the same export everywhere.
 
-OpenVINO prepares its kernels for each new batch shape the first time it sees it (about 20 ms a
+OpenVINO prepares its kernels for each new batch shape the first time it sees it (20-30 ms a
 shape here), so a fresh run of a few thousand reviews gains less than a long one; the benchmark
 reports both.
 """
@@ -35,14 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from analysis.classify.encoder import BaseEncoder, max_tokens
+from analysis.classify.encoder import RUNTIME_TAGS, BaseEncoder, max_tokens
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
 from analysis.classify.onnx_encoder import INPUTS, export_fp32, export_path
 from analysis.classify.training import EXAMPLES_DIR
 
 log = logging.getLogger(__name__)
-EXPORT_VERSION = "ov-int8-1"
-"""Part of the export's name and of ``model_version``: bump when the recipe changes."""
+EXPORT_VERSION = RUNTIME_TAGS["openvino"].removeprefix("+")
+"""Part of the export's name and (as :data:`~analysis.classify.encoder.RUNTIME_TAGS`' entry) of
+``model_version``: bump it there when the recipe changes."""
 CALIBRATION_FILES = ("input_types.csv", "needs_en_polarity.csv")
 CALIBRATION_REVIEWS = 300
 CALIBRATION_BATCH = 8
