@@ -213,7 +213,7 @@ def time_one(method: str, n: int, threads: int, workspace: str) -> int:
                                        aspect_clauses=not method.endswith("-sentences")))
         clf.classify(texts[:32])  # warm-up: language models, first batches
         if method.endswith("-warm"):
-            # OpenVINO prepares its kernels for each new batch shape on first sight (about 20
+            # OpenVINO prepares its kernels for each new batch shape on first sight (20-30
             # ms each): a long run pays that once, a fresh run of 2,000 reviews on every batch.
             seen = set(texts)
             others = [t for t in load_reviews(6000)["data"] if t not in seen][:n]

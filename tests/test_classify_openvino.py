@@ -91,6 +91,27 @@ def test_missing_openvino_names_the_config_key_and_the_extra(tiny, monkeypatch) 
         build_classifier(tiny_config(tiny, openvino=True))
 
 
+def test_a_quantised_model_loads_without_nncf(tiny, tmp_path, monkeypatch) -> None:
+    """nncf only quantises: once the export is cached, loading it must not need (or pay the
+    1.5 s import of) nncf."""
+    pytest.importorskip("openvino", reason="the openvino extra is not installed")
+    pytest.importorskip("nncf", reason="the openvino extra is not installed")
+    from analysis.classify.openvino_encoder import OpenVinoEncoder
+
+    ref = resolve_model(str(tiny[1]), "classification.encoder")
+    first = OpenVinoEncoder.from_ref(ref, threads=1, cache_dir=tmp_path).encode(TEXTS)
+    real_import = builtins.__import__
+
+    def no_nncf(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.split(".")[0] == "nncf":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_nncf)
+    again = OpenVinoEncoder.from_ref(ref, threads=1, cache_dir=tmp_path).encode(TEXTS)
+    assert (first == again).all()
+
+
 def test_a_failed_quantisation_leaves_no_model_behind(tiny, tmp_path, monkeypatch) -> None:
     pytest.importorskip("openvino", reason="the openvino extra is not installed")
     nncf = pytest.importorskip("nncf", reason="the openvino extra is not installed")

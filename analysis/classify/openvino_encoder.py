@@ -37,7 +37,7 @@ import numpy as np
 
 from analysis.classify.encoder import RUNTIME_TAGS, BaseEncoder, max_tokens
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
-from analysis.classify.onnx_encoder import INPUTS, export_fp32, export_path
+from analysis.classify.onnx_encoder import export_fp32, export_path
 from analysis.classify.training import EXAMPLES_DIR
 
 log = logging.getLogger(__name__)
@@ -144,28 +144,28 @@ class OpenVinoEncoder(BaseEncoder):
         """Load the cached export, quantising first when it is not there yet.
 
         Raises:
-            ModelLoadError: openvino or nncf is not installed.
+            ModelLoadError: openvino is not installed, or nncf when the export is not there yet.
         """
+        path = export_path(ref, adapter, cache_dir, "openvino", f".{EXPORT_VERSION}",
+                           recipe=f"|{EXPORT_VERSION}")
+        exported = (path / "model.xml").exists()
         try:
             import openvino  # noqa: F401
 
-            import_nncf()
+            if not exported:
+                import_nncf()  # only to quantise: importing it costs 1.5 s at every start-up
         except ImportError:
             raise ModelLoadError(
                 "classification.openvino: openvino and nncf are not installed "
                 "(pip install 'reviewgap[openvino]')") from None
-        path = export_path(ref, adapter, cache_dir, "openvino", f".{EXPORT_VERSION}",
-                           recipe=f"|{EXPORT_VERSION}")
-        if not (path / "model.xml").exists():
+        if not exported:
             log.info("quantising %s to OpenVINO int8 at %s (once)", ref.id, path)
             export_openvino_int8(ref, path, adapter)
         return cls(ref, path, threads=threads, batch_size=batch_size)
 
     def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        feeds: dict[str, Any] = {
-            "input_ids": input_ids.astype(np.int64),
-            "attention_mask": attention_mask.astype(np.int64),
-            "token_type_ids": np.zeros_like(input_ids, dtype=np.int64)}
-        out = self.request.infer({k: feeds[k] for k in INPUTS})
+        out = self.request.infer({"input_ids": input_ids.astype(np.int64),
+                                  "attention_mask": attention_mask.astype(np.int64),
+                                  "token_type_ids": np.zeros_like(input_ids, dtype=np.int64)})
         # The request reuses its output buffer: copy before the next batch overwrites it.
         return np.array(out[self.compiled.output(0)], copy=True)
