@@ -112,6 +112,12 @@ class ClassificationSection(_Strict):
             raise ValueError("onnx and openvino are both true; choose one fast path")
         return self
 
+    @property
+    def runtime(self) -> str:
+        """What runs the encoder: ``openvino``, ``onnx`` or ``torch`` (fp32), from the two
+        switches (at most one is on)."""
+        return "openvino" if self.openvino else "onnx" if self.onnx else "torch"
+
 
 class ReportSection(_Strict):
     """``[report]``: what the report shows."""

@@ -304,7 +304,7 @@ def test_int8_paths_work_with_the_multilingual_encoder(
     for module in {"onnx": ("onnxruntime",), "openvino": ("openvino", "nncf")}[runtime]:
         pytest.importorskip(module, reason=f"the {runtime} extra is not installed")
     fast = load_encoder(ModelRef(converted, "test"), threads=1, cache_dir=tmp_path,
-                        onnx=runtime == "onnx", openvino=runtime == "openvino")
+                        runtime=runtime)
     assert len(list((tmp_path / runtime).iterdir())) == 1
     texts = [t for pair in PAIRS for t in pair]
     a, b = encoder.encode(texts), fast.encode(texts)

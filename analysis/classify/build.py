@@ -87,13 +87,13 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
             f"classification.heads: the heads in {heads_folder(cfg)} were fitted on encoder "
             f"{heads.encoder!r}, but classification.encoder is {ref.id!r}; {fit}")
     cache_dir = None
-    if c.onnx or c.openvino:
+    if c.runtime != "torch":
         from analysis.workspace import Workspace
 
         cache_dir = (Workspace.from_config(cfg).cache_dir if cfg
                      else Path.home() / ".cache" / "reviewgap")
-    encoder = load_encoder(ref, threads=c.threads, batch_size=c.batch_size, onnx=c.onnx,
-                           openvino=c.openvino, cache_dir=cache_dir, adapter=heads.adapter)
+    encoder = load_encoder(ref, threads=c.threads, batch_size=c.batch_size, runtime=c.runtime,
+                           cache_dir=cache_dir, adapter=heads.adapter)
     sentiment_model = needs_model = None
     if c.sentiment_model:
         from analysis.classify.hf_models import SentimentModel
@@ -128,8 +128,7 @@ def build(cfg: ProjectConfig | None) -> ReviewClassifier:
     return ReviewClassifier(encoder, heads, taxonomy, need_threshold=need_threshold,
                             need_thresholds=by_language,
                             languages=languages, sentiment_model=sentiment_model,
-                            needs_model=needs_model,
-                            runtime="openvino" if c.openvino else "onnx" if c.onnx else "torch",
+                            needs_model=needs_model, runtime=c.runtime,
                             aspect_clauses=c.aspect_clauses, requests=c.requests)
 
 

@@ -314,22 +314,32 @@ class TransformerEncoder(BaseEncoder):
 RUNTIME_TAGS = {"onnx": "+onnx-int8", "openvino": "+ov-int8-1"}
 """Fast path -> what it adds to the encoder's part of ``model_version``: its labels are kept
 apart from fp32's (and from each other's), and the report says which copy made them."""
-RUNTIME_NAMES = {"+onnx-int8": "ONNX Runtime", "+ov-int8-1": "OpenVINO"}
+RUNTIME_NAMES = {RUNTIME_TAGS["onnx"]: "ONNX Runtime", RUNTIME_TAGS["openvino"]: "OpenVINO"}
+"""A ``model_version`` tag -> the engine named in the report's methodology appendix."""
 
 
-def load_encoder(ref: ModelRef, *, threads: int = 0, batch_size: int = 32, onnx: bool = False,
-                 openvino: bool = False, cache_dir: Path | None = None,
+def check_runtime(runtime: str) -> str:
+    """``runtime`` itself when it is ``torch`` or a key of :data:`RUNTIME_TAGS`; else ValueError
+    (a misspelt runtime must not fall back to fp32 unnoticed)."""
+    if runtime != "torch" and runtime not in RUNTIME_TAGS:
+        raise ValueError(f"runtime must be 'torch' or one of {sorted(RUNTIME_TAGS)}, "
+                         f"not {runtime!r}")
+    return runtime
+
+
+def load_encoder(ref: ModelRef, *, threads: int = 0, batch_size: int = 32,
+                 runtime: str = "torch", cache_dir: Path | None = None,
                  adapter: dict[str, np.ndarray] | None = None) -> BaseEncoder:
-    """Build the configured encoder: fp32 torch, the ONNX Runtime int8 export when ``onnx``, or
-    the OpenVINO int8 export when ``openvino`` (both cached in ``cache_dir``)."""
-    if onnx and openvino:
-        raise ValueError("classification: onnx and openvino are two fast paths; set one")
-    if openvino:
+    """Build the configured encoder for ``runtime``
+    (:attr:`analysis.config.ClassificationSection.runtime`): ``torch`` (fp32), ``onnx`` (the
+    ONNX Runtime int8 export) or ``openvino`` (the OpenVINO int8 export), both cached in
+    ``cache_dir``."""
+    if check_runtime(runtime) == "openvino":
         from analysis.classify.openvino_encoder import OpenVinoEncoder
 
         return OpenVinoEncoder.from_ref(ref, threads=threads, batch_size=batch_size,
                                         cache_dir=cache_dir, adapter=adapter)
-    if onnx:
+    if runtime == "onnx":
         from analysis.classify.onnx_encoder import OnnxEncoder
 
         return OnnxEncoder.from_ref(ref, threads=threads, batch_size=batch_size,

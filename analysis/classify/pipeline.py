@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 
 from analysis.classify.emoji_text import EMOJI_VERSION
-from analysis.classify.encoder import RUNTIME_TAGS
+from analysis.classify.encoder import RUNTIME_TAGS, check_runtime
 from analysis.classify.features import encode_features, review_features, sentence_features
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
@@ -154,10 +154,7 @@ class ReviewClassifier:
         self.languages = tuple(languages)
         self.sentiment_model = sentiment_model
         self.needs_model = needs_model
-        if runtime != "torch" and runtime not in RUNTIME_TAGS:
-            raise ValueError(f"runtime must be 'torch' or one of {sorted(RUNTIME_TAGS)}, "
-                             f"not {runtime!r}")
-        self.runtime = runtime
+        self.runtime = check_runtime(runtime)
         """``torch`` (fp32) or the int8 fast path that made the embeddings."""
         missing = set(taxonomy.ids) - set(heads.heads["needs"].labels)
         if missing and needs_model is None:
