@@ -17,6 +17,7 @@ SentencePiece vocabulary has them) get the text unchanged.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -100,16 +101,36 @@ def tokenize_with_offsets(tokenizer: Any, texts: Sequence[str], *, spell: bool
             :func:`reads_emoji`.
     """
     spelled = [spell_emoji(t) if spell else None for t in texts]
-    enc = tokenizer([s[0] if s else t for s, t in zip(spelled, texts, strict=True)],
-                    add_special_tokens=False, return_offsets_mapping=True)
+    encodings = _backend(tokenizer).encode_batch(
+        [s[0] if s else t for s, t in zip(spelled, texts, strict=True)], add_special_tokens=False)
     offsets: list[list[tuple[int, int]]] = []
-    for s, offs in zip(spelled, enc["offset_mapping"], strict=True):
+    for s, enc in zip(spelled, encodings, strict=True):
         if s is None:
-            offsets.append([tuple(o) for o in offs])
+            offsets.append(enc.offsets)
         else:
             _, start, end = s
-            offsets.append([_original_span(start, end, a, b) for a, b in offs])
-    return list(enc["input_ids"]), offsets
+            offsets.append([_original_span(start, end, a, b) for a, b in enc.offsets])
+    return [enc.ids for enc in encodings], offsets
+
+
+_BACKENDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _backend(tokenizer: Any) -> Any:
+    """``tokenizer``'s Rust tokenizer, copied once and set the way ``tokenizer(texts,
+    add_special_tokens=False)`` runs it: no truncation, no padding, special tokens split as
+    the tokenizer says. Called directly because the Python wrapper turns every result into
+    dicts of lists: 0.1-0.2 s on top of the 0.07 s the Rust side needs for 2,000 reviews."""
+    backend = _BACKENDS.get(tokenizer)
+    if backend is None:
+        from tokenizers import Tokenizer
+
+        backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+        backend.no_truncation()
+        backend.no_padding()
+        backend.encode_special_tokens = bool(getattr(tokenizer, "split_special_tokens", False))
+        _BACKENDS[tokenizer] = backend
+    return backend
 
 
 def _original_span(start: list[int], end: list[int], a: int, b: int) -> tuple[int, int]:
