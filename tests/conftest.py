@@ -45,3 +45,16 @@ def server() -> Iterator[LocalServer]:
     """A fresh local server; the test must leave ``server.unmatched`` empty."""
     with LocalServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory):
+    """A one-layer encoder built in the fixture (tests/support/tiny_models.py), fp32 torch,
+    four rows a batch."""
+    pytest.importorskip("transformers")
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.hub import ModelRef
+    from tests.support.tiny_models import build_tiny_encoder
+
+    folder = build_tiny_encoder(tmp_path_factory.mktemp("tiny") / "enc")
+    return TransformerEncoder(ModelRef(Path(folder), "tiny"), threads=1, batch_size=4)

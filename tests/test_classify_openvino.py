@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("transformers")
@@ -69,6 +70,33 @@ def test_openvino_encoder_quantises_once_and_agrees_with_fp32(tiny) -> None:
     assert [o.status for o in out] == ["ok"] * 4
     build_classifier(tiny_config(tiny, openvino=True))  # second use: no new export
     assert sorted(p.name for p in cache.iterdir()) == exported
+
+
+def test_openvino_batches_hold_a_few_token_budgets_and_give_the_same_vectors(tiny) -> None:
+    """Batches are cut to fixed token budgets (few shapes for OpenVINO to prepare); a static
+    int8 model gives each row the same vector whatever rows share its batch."""
+    pytest.importorskip("openvino", reason="the openvino extra is not installed")
+    pytest.importorskip("nncf", reason="the openvino extra is not installed")
+    from analysis.classify.batch_plan import fixed_rows
+    from analysis.classify.pipeline import build_classifier
+
+    enc = build_classifier(tiny_config(tiny, openvino=True, batch_size=4)).encoder
+    texts = [" ".join(["sync"] * n) + f" {n}" for n in range(1, 60)]
+    shapes: list[tuple[int, ...]] = []
+    run = enc._hidden
+    enc._hidden = lambda ids, mask: shapes.append(ids.shape) or run(ids, mask)
+    enc.clear_cache()
+    got = enc.encode(texts)
+    budget_products = {rows * width for rows, width in shapes}
+    assert budget_products <= set(enc._budgets)
+    shapes.clear()
+    enc.batch_plan = lambda lengths: fixed_rows(lengths, enc.batch_size)
+    enc.clear_cache()
+    want = enc.encode(texts)
+    del enc.batch_plan, enc._hidden
+    fixed_products = {rows * width for rows, width in shapes}
+    assert len(fixed_products) == len(shapes) > len(budget_products)
+    assert np.allclose(got, want, atol=1e-5)
 
 
 def test_onnx_and_openvino_together_is_a_config_error(tiny) -> None:

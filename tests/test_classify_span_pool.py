@@ -4,7 +4,6 @@ BaseEncoder.encode_reviews), on a tiny encoder built in a fixture."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,16 +76,6 @@ def test_star_columns() -> None:
     assert cols.shape == (7, N_STAR_COLUMNS)
     assert cols.argmax(1).tolist() == [0, 4, 5, 5, 5, 5, 2]
     assert (cols.sum(1) == 1).all()
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory: pytest.TempPathFactory):
-    from analysis.classify.encoder import TransformerEncoder
-    from analysis.classify.hub import ModelRef
-    from tests.support.tiny_models import build_tiny_encoder
-
-    folder = build_tiny_encoder(tmp_path_factory.mktemp("tiny") / "enc")
-    return TransformerEncoder(ModelRef(Path(folder), "tiny"), threads=1, batch_size=4)
 
 
 def test_review_vector_equals_the_plain_embedding(tiny_encoder) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.classify.batch_plan import Batch, fixed_rows
 from analysis.classify.emoji_text import spells_emoji, tokenize_with_offsets
 from analysis.classify.hub import ModelLoadError, ModelRef, set_offline_env
 from analysis.classify.span_pool import SpanPooler, chunk_bounds, sentence_spans, token_owners
@@ -232,29 +233,37 @@ class BaseEncoder:
                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Length-sorted batches of token id lists: (indices into ``ids``, input ids, mask).
 
-        Always padded on the right, whatever side the tokenizer is set to pad: the pooling reads
-        the first ``mask.sum()`` positions of each row.
+        Cut by :meth:`batch_plan`. Always padded on the right, whatever side the tokenizer is
+        set to pad: the pooling reads the first ``mask.sum()`` positions of each row. A
+        batch may have more rows than indices (padding rows, one visible pad token each).
         """
         lengths = np.array([len(x) for x in ids])
         order = np.argsort(lengths, kind="stable")
         pad_id = self.tokenizer.pad_token_id or 0
-        for start in range(0, len(ids), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            input_ids = np.full((len(idx), int(lengths[idx].max())), pad_id, dtype=np.int64)
+        for batch in self.batch_plan(lengths[order].tolist()):
+            idx = order[batch.start : batch.end]
+            input_ids = np.full((batch.rows, batch.width), pad_id, dtype=np.int64)
             mask = np.zeros_like(input_ids)
+            mask[len(idx):, 0] = 1  # no row without a visible token
             for row, i in enumerate(idx):
                 input_ids[row, : lengths[i]] = ids[i]
                 mask[row, : lengths[i]] = 1
             yield idx, input_ids, mask
 
+    def batch_plan(self, lengths: list[int]) -> list[Batch]:
+        """How token counts sorted ascending are cut into batches: ``batch_size`` a batch
+        (:func:`~analysis.classify.batch_plan.fixed_rows`)."""
+        return fixed_rows(lengths, self.batch_size)
+
     def _run_sorted(self, ids: list[list[int]]
                     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Yield (indices, hidden states, attention mask) per length-sorted padded batch."""
+        """Yield (indices, hidden states, attention mask) per length-sorted padded batch, one
+        row per index (a batch's padding rows are dropped)."""
         for idx, input_ids, mask in self.padded_batches(ids):
             hidden = self._hidden(input_ids, mask)
             if not self.dim:
                 self.dim = int(hidden.shape[-1])
-            yield idx, hidden, mask
+            yield idx, hidden[: len(idx)], mask[: len(idx)]
 
     def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """Token vectors (batch, positions, dim) of a padded batch."""
