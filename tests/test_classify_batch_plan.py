@@ -52,14 +52,14 @@ def test_budgets_for_the_default_batch_size() -> None:
 def test_a_tiny_batch_size_still_fits_the_longest_sequence() -> None:
     budgets = token_budgets(1, 256)
     assert 256 in budgets
-    plan = token_budget([3, 40, 256], budgets)
+    plan = token_budget([3, 40, 256], budgets, 256)
     check_cover(plan, [3, 40, 256])
 
 
 def test_token_budget_batches_hold_one_of_the_budgets_and_pad_no_more_than_fixed_rows() -> None:
     lengths = review_lengths()
     budgets = token_budgets(32, 256)
-    plan = token_budget(lengths, budgets)
+    plan = token_budget(lengths, budgets, 256)
     check_cover(plan, lengths)
     assert {b.rows * b.width for b in plan} <= set(budgets)
     fixed = fixed_rows(lengths, 32)
@@ -69,9 +69,16 @@ def test_token_budget_batches_hold_one_of_the_budgets_and_pad_no_more_than_fixed
     assert plan[0].rows > 32 > plan[-1].rows
 
 
+def test_no_batch_is_wider_than_the_model_even_where_padding_would_fill_a_budget() -> None:
+    # One sequence of 250: 2 x 300 would pad less than 4 x 256, but positions past the
+    # model's 256 do not exist.
+    plan = token_budget([250], (600, 1024), 256)
+    assert [(b.rows, b.width) for b in plan] == [(4, 256)]
+
+
 def test_a_sequence_no_budget_holds_is_an_error_naming_its_length() -> None:
     with pytest.raises(ValueError, match="300 tokens"):
-        token_budget([10, 300], (64, 96))  # widths up to 96
+        token_budget([10, 300], (720, 1024), 256)
 
 
 def test_an_encoder_gives_the_same_vectors_with_padding_rows(tiny_encoder) -> None:
@@ -85,7 +92,7 @@ def test_an_encoder_gives_the_same_vectors_with_padding_rows(tiny_encoder) -> No
     want_rev, want_sent = enc.encode_reviews(texts, sents)
     want = enc.encode(texts)
     budgets = (24, 30)  # small: several batches, most of them with padding rows
-    enc.batch_plan = lambda lengths: token_budget(lengths, budgets)  # type: ignore[method-assign]
+    enc.batch_plan = lambda lengths: token_budget(lengths, budgets, enc.max_tokens)  # type: ignore[method-assign]
     try:
         batches = list(enc.padded_batches([[5, 6, 7], [8], [9, 10]]))
         idx, ids, mask = batches[0]

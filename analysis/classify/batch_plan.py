@@ -75,22 +75,25 @@ def token_budgets(batch_size: int, max_width: int, count: int = BUDGET_COUNT) ->
     return tuple(sorted({*best, max_width * max(1, top // max_width)}))
 
 
-def token_budget(lengths: Sequence[int], budgets: Sequence[int]) -> list[Batch]:
+def token_budget(lengths: Sequence[int], budgets: Sequence[int], max_width: int
+                 ) -> list[Batch]:
     """Batches of exactly one of ``budgets`` token positions each, padding as little as it can.
 
     From the shortest sequence not yet placed, every (budget, width) pair where the width
-    divides the budget and holds that sequence is tried; the one whose batch has the largest
-    share of real tokens wins (so short sequences go many to a batch, long ones few).
+    divides the budget, holds that sequence and is at most ``max_width`` is tried; the one
+    whose batch has the largest share of real tokens wins (so short sequences go many to a
+    batch, long ones few).
 
     Args:
         lengths: token counts, sorted ascending.
         budgets: rows x width products allowed (:func:`token_budgets`).
+        max_width: the model's positions: no batch is wider, even as padding.
 
     Raises:
         ValueError: a sequence is longer than the widest width any budget allows.
     """
-    shapes = sorted({(b // w, w) for b in budgets for w in range(1, b + 1) if b % w == 0},
-                    key=lambda s: s[1])
+    shapes = sorted({(b // w, w) for b in budgets for w in range(1, min(b, max_width) + 1)
+                     if b % w == 0}, key=lambda s: s[1])
     widths = [w for _, w in shapes]
     sums = [0, *accumulate(lengths)]
     out: list[Batch] = []

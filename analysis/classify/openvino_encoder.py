@@ -174,7 +174,7 @@ class OpenVinoEncoder(BaseEncoder):
         """Batches of a few fixed token budgets
         (:func:`~analysis.classify.batch_plan.token_budget`): OpenVINO prepares its kernels
         once per budget instead of once per batch shape."""
-        return token_budget(lengths, self._budgets)
+        return token_budget(lengths, self._budgets, self.max_tokens)
 
     def _hidden(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         out = self.request.infer({"input_ids": input_ids.astype(np.int64),
