@@ -85,6 +85,8 @@ class ClassificationSection(_Strict):
     (their manifest's ``need_threshold``; 0.5 for the shipped English heads, 0.6 for the
     multilingual ones, English 0.75), 0.5 with a zero-shot ``needs_model``."""
     batch_size: int = pydantic.Field(default=32, ge=1, le=1024)
+    """Texts a batch through the encoder; with ``openvino``, batches of about ``batch_size`` x 32
+    tokens (:mod:`analysis.classify.batch_plan`)."""
     threads: int = pydantic.Field(default=0, ge=0)
     """Torch threads; 0 = all cores."""
     onnx: bool = False
