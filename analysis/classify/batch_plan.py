@@ -12,9 +12,9 @@ Two plans:
   (rows x width). For OpenVINO, whose CPU plugin prepares its kernels again for each new
   rows x width product the first time it meets one (15-25 ms each here, measured; only about
   3 ms for a new width at a product it has met). With fixed rows, a fresh run of 2,000 minibar
-  reviews met 48 products in 89 batches, about 1 s of its 4.5 s; with the five budgets that
-  :func:`token_budgets` picks for 32 x 32 tokens it meets six, at the same number of padded
-  positions (71,988 against 71,985), and the fresh run took 4.0 s. The embeddings are
+  reviews met 48 products in 89 batches, about 1 s of its 4.5 s; with the six budgets that
+  :func:`token_budgets` picks for 32 x 32 tokens it meets six, at about the same number of
+  padded positions (72,084 against 71,985), and the fresh run took 4.0 s. The embeddings are
   identical: the int8 model's activation scales are static, so a row's result does not depend
   on the rows beside it.
 """
@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 BUDGET_COUNT = 5
-"""Token budgets a plan chooses among: each is a kernel set prepared once per process."""
+"""Token budgets picked for their divisors (one more holds the longest sequence): each is a
+kernel set OpenVINO prepares once per process."""
 TOKENS_PER_ROW = 32
 """``batch_size`` rows of this many tokens make the largest budget (the fixed plan's average
 batch of minibar reviews holds about 32 x 25 positions)."""
@@ -52,9 +53,11 @@ def fixed_rows(lengths: Sequence[int], batch_size: int) -> list[Batch]:
         lengths: token counts, sorted ascending.
         batch_size: rows a batch (the last one may have fewer).
     """
-    return [Batch(s, min(s + batch_size, len(lengths)), min(batch_size, len(lengths) - s),
-                  int(lengths[min(s + batch_size, len(lengths)) - 1]))
-            for s in range(0, len(lengths), batch_size)]
+    out: list[Batch] = []
+    for start in range(0, len(lengths), batch_size):
+        end = min(start + batch_size, len(lengths))
+        out.append(Batch(start, end, end - start, int(lengths[end - 1])))
+    return out
 
 
 def token_budgets(batch_size: int, max_width: int, count: int = BUDGET_COUNT) -> tuple[int, ...]:

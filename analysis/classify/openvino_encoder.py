@@ -125,8 +125,9 @@ class OpenVinoEncoder(BaseEncoder):
         # f32 where OpenVINO would pick bf16 on cores that have it: without AMX, bf16 ran
         # 1.6x slower than f32 here, and the int8 parts are unaffected by the hint.
         # The runtime cache keeps what OpenVINO prepared per batch shape; at its default size
-        # (5,000) a 100,000-review run grew to 3.7 GB, at 300 it stays at about 1.7 GB, at the
-        # same speed (25,000 reviews: 306 vs 298 reviews/s).
+        # (5,000) a 100,000-review run grew to 3.7 GB, at 300 it stayed at about 1.7-1.9 GB, at
+        # the same speed (25,000 reviews: 306 vs 298 reviews/s); both with 32-row batches. With
+        # token budgets (batch_plan) far fewer shapes reach it: 1.43 GB flat.
         config = {"INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1,
                   "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32",
                   "CPU_RUNTIME_CACHE_CAPACITY": RUNTIME_CACHE_CAPACITY}
