@@ -83,20 +83,47 @@ def test_openvino_batches_hold_a_few_token_budgets_and_give_the_same_vectors(tin
     enc = build_classifier(tiny_config(tiny, openvino=True, batch_size=4)).encoder
     texts = [" ".join(["sync"] * n) + f" {n}" for n in range(1, 60)]
     shapes: list[tuple[int, ...]] = []
-    run = enc._hidden
-    enc._hidden = lambda ids, mask: shapes.append(ids.shape) or run(ids, mask)
+    plan = enc.padded_batches
+
+    def recorded(ids):  # type: ignore[no-untyped-def]
+        for batch in plan(ids):
+            shapes.append(batch[1].shape)
+            yield batch
+
+    enc.padded_batches = recorded
     enc.clear_cache()
     got = enc.encode(texts)
     budget_products = {rows * width for rows, width in shapes}
-    assert budget_products <= set(enc._budgets)
+    assert budget_products and budget_products <= set(enc._budgets)
     shapes.clear()
     enc.batch_plan = lambda lengths: fixed_rows(lengths, enc.batch_size)
     enc.clear_cache()
     want = enc.encode(texts)
-    del enc.batch_plan, enc._hidden
+    del enc.batch_plan, enc.padded_batches
     fixed_products = {rows * width for rows, width in shapes}
     assert len(fixed_products) == len(shapes) > len(budget_products)
     assert np.allclose(got, want, atol=1e-5)
+
+
+def test_openvino_batches_in_flight_side_by_side_come_back_in_order(tiny) -> None:
+    """With a batch in flight per stream, each text still gets its own vector: the same as
+    running the batches one at a time through a single request."""
+    pytest.importorskip("openvino", reason="the openvino extra is not installed")
+    pytest.importorskip("nncf", reason="the openvino extra is not installed")
+    from analysis.classify.encoder import BaseEncoder
+    from analysis.classify.pipeline import build_classifier
+
+    enc = build_classifier(tiny_config(tiny, openvino=True, batch_size=2, threads=2)).encoder
+    texts = [f"{word} " * n + str(n) for n in range(1, 40) for word in ("sync", "crash")]
+    # Three in flight, whatever number of streams OpenVINO chose on this machine.
+    enc.requests = [enc.compiled.create_infer_request() for _ in range(3)]
+    enc.clear_cache()
+    side_by_side = enc.encode(texts)
+    enc._run_sorted = lambda ids: BaseEncoder._run_sorted(enc, ids)
+    enc.clear_cache()
+    one_at_a_time = enc.encode(texts)
+    assert len({tuple(np.round(v, 3)) for v in side_by_side}) == len(texts)
+    assert np.allclose(side_by_side, one_at_a_time, atol=1e-6)
 
 
 def test_onnx_and_openvino_together_is_a_config_error(tiny) -> None:
