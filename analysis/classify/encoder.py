@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -259,7 +259,13 @@ class BaseEncoder:
                     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Yield (indices, hidden states, attention mask) per length-sorted padded batch, one
         row per index (a batch's padding rows are dropped)."""
-        for idx, input_ids, mask in self.padded_batches(ids):
+        return self._run_batches(self.padded_batches(ids))
+
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`_run_sorted` on batches of :meth:`padded_batches` (made beforehand, for
+        the benchmark's model-alone figure), one at a time."""
+        for idx, input_ids, mask in batches:
             hidden = self._hidden(input_ids, mask)
             if not self.dim:
                 self.dim = int(hidden.shape[-1])

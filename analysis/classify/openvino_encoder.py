@@ -32,7 +32,7 @@ import os
 import random
 import shutil
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -184,13 +184,13 @@ class OpenVinoEncoder(BaseEncoder):
         once per budget instead of once per batch shape."""
         return token_budget(lengths, self._budgets, self.max_tokens)
 
-    def _run_sorted(self, ids: list[list[int]]
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """As :meth:`BaseEncoder._run_sorted`, with up to one batch in flight per stream:
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """As :meth:`BaseEncoder._run_batches`, with up to one batch in flight per stream:
         batch k goes to request ``k % streams`` once that request's previous batch is
         collected, and batches are yielded in the plan's order."""
         pending: deque[tuple[Any, np.ndarray, np.ndarray]] = deque()
-        for k, (idx, input_ids, mask) in enumerate(self.padded_batches(ids)):
+        for k, (idx, input_ids, mask) in enumerate(batches):
             if len(pending) == len(self.requests):
                 yield self._collect(*pending.popleft())
             request = self.requests[k % len(self.requests)]
