@@ -192,8 +192,8 @@ class BaseEncoder:
                 chunk_review.append(r)
         poolers = [SpanPooler(len(k[1]), self.dim) for k in keys]
         for idx, hidden, mask in self._run_sorted(chunk_ids):
-            for row, c in enumerate(idx):
-                n = int(mask[row].sum())
+            for row, (c, n) in enumerate(zip(idx.tolist(), mask.sum(axis=1).tolist(),
+                                             strict=True)):
                 poolers[chunk_review[c]].add(hidden[row, :n], chunk_owner[c])
         out = []
         for p in poolers:

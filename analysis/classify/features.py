@@ -46,9 +46,26 @@ def encode_features(encoder: Any, texts: Sequence[str],
     """``[review, sentmax]`` features of reviews and their sentence vectors, from one encoder
     pass per review (:meth:`~analysis.classify.encoder.BaseEncoder.encode_reviews`): what the
     pipeline and the training scripts both feed the heads."""
-    rev, sent = encoder.encode_reviews(list(texts), sentences)
+    features, sent, _ = encode_features_and_alone(encoder, texts, sentences, ())
+    return features, sent
+
+
+def encode_features_and_alone(encoder: Any, texts: Sequence[str],
+                              sentences: Sequence[Sequence[str]], alone: Sequence[str]
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`encode_features`, plus the vectors of ``alone``: texts embedded on their own, as
+    :meth:`~analysis.classify.encoder.BaseEncoder.encode_sentences` does, in the same batches
+    as the reviews (the pipeline's clauses: one batch plan for both pads less and meets fewer
+    batch shapes than two).
+
+    Returns:
+        (features, sentence vectors, vectors of ``alone``), rows in input order.
+    """
+    n_sent = sum(len(s) for s in sentences)
+    rev, sent = encoder.encode_reviews([*texts, *alone], [*sentences, *([a] for a in alone)])
     offsets = np.cumsum([0, *(len(s) for s in sentences)])
-    return review_features(rev, sent, offsets), sent
+    return (review_features(rev[: len(texts)], sent[:n_sent], offsets), sent[:n_sent],
+            sent[n_sent:])
 
 
 def sentence_features(sentence_vecs: np.ndarray) -> np.ndarray:

@@ -30,7 +30,11 @@ import numpy as np
 
 from analysis.classify.emoji_text import EMOJI_VERSION
 from analysis.classify.encoder import RUNTIME_TAGS, check_runtime
-from analysis.classify.features import encode_features, review_features, sentence_features
+from analysis.classify.features import (
+    encode_features_and_alone,
+    review_features,
+    sentence_features,
+)
 from analysis.classify.heads import INPUT_TYPES, SENTIMENT_LABELS, HeadSet
 from analysis.classify.language import UNDETERMINED, detect_languages
 from analysis.classify.language_offsets import take_off
@@ -237,17 +241,28 @@ class ReviewClassifier:
             (review features ``[review, sentmax]``, sentence features ``[s, s]``, sentence
             vectors); sentence rows follow the reviews' order.
         """
-        x_rev, sent_vecs = encode_features(self.encoder, full, sentences)
-        return x_rev, sentence_features(sent_vecs), sent_vecs
+        x_rev, x_sent, sent_vecs, _ = self._features(full, sentences, ())
+        return x_rev, x_sent, sent_vecs
+
+    def _features(self, full: Sequence[str], sentences: Sequence[Sequence[str]],
+                  alone: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`features`, plus vectors of the texts ``alone`` embedded on their own in the
+        same batches (:func:`~analysis.classify.features.encode_features_and_alone`)."""
+        x_rev, sent_vecs, alone_vecs = encode_features_and_alone(self.encoder, full, sentences,
+                                                                 alone)
+        return x_rev, sentence_features(sent_vecs), sent_vecs, alone_vecs
 
     def _label(self, labels: list[ReviewLabels], full: list[str], bodies: list[str],
                titles: list[str | None]) -> None:
         sents = [split_sentences(b, t) or [f] for b, t, f in zip(bodies, titles, full, strict=True)]
         offsets = np.cumsum([0, *(len(s) for s in sents)])
         flat = [s for ss in sents for s in ss]
-        x_rev, x_sent, sent_vecs = self.features(full, sents)
         rev_langs = [lab.language for lab in labels]
         flat_langs = [lang for lang, ss in zip(rev_langs, sents, strict=True) for _ in ss]
+        clauses = [split_clauses(s, lang) if self.aspect_clauses else [s]
+                   for s, lang in zip(flat, flat_langs, strict=True)]
+        turning = [c for cs in clauses if len(cs) > 1 for c in cs]
+        x_rev, x_sent, sent_vecs, clause_vecs = self._features(full, sents, turning)
         # Sentiment and input types read vectors with their language's offset taken off; the
         # needs head reads them as they are (it learned from examples in those languages).
         x_rev, x_sent = self._offset_features(x_rev, x_sent, sent_vecs, offsets, rev_langs,
@@ -263,16 +278,15 @@ class ReviewClassifier:
         # The complaint rule reads the heads' own requests whatever ``requests`` says: a mention
         # in a wish for a change counts against the need either way. ``asked`` changes only the
         # input types shown (review and sentence).
-        s_types = [_input_type(it_head.labels, p, y) for p, y in zip(it_sen, yes_sen, strict=True)]
+        s_types = _input_types(it_head.labels, it_sen, yes_sen)
         shown_rev, s_shown = yes_rev, s_types
         if self.requests == "asked":
             shown_rev, shown_sen = yes_rev.copy(), yes_sen.copy()
             _keep_asked_requests(shown_rev, it_head.labels, full, rev_langs)
             _keep_asked_requests(shown_sen, it_head.labels, flat, flat_langs)
-            s_shown = [_input_type(it_head.labels, p, y)
-                       for p, y in zip(it_sen, shown_sen, strict=True)]
-        need_sen, need_part, part_sent, part_text = self._aspects(sent_vecs, flat, flat_langs,
-                                                                  sent_sen)
+            s_shown = _input_types(it_head.labels, it_sen, shown_sen)
+        need_sen, need_part, part_sent, part_text = self._aspects(
+            sent_vecs, flat, flat_langs, sent_sen, clauses, clause_vecs)
         ids = self.taxonomy.ids
         cuts = np.array([self.need_thresholds.get(lang or "", self.need_threshold)
                          for lang in flat_langs])
@@ -280,6 +294,7 @@ class ReviewClassifier:
         asks = self._asks(flat, flat_langs, s_types, np.repeat(np.diff(offsets) > 1,
                                                                 np.diff(offsets)),
                           mentioned, need_part, part_sent, part_text)
+        rev_types = _input_types(it_head.labels, it_rev, shown_rev)
         for i, lab in enumerate(labels):
             lab.sentiment, lab.sentiment_score = sent_rev[i]
             scores = dict(zip(it_head.labels, map(float, it_rev[i]), strict=True))
@@ -287,7 +302,7 @@ class ReviewClassifier:
             for j, name in enumerate(it_head.labels):
                 setattr(lab, name, bool(shown_rev[i, j]))
             lab.other = not shown_rev[i].any()
-            lab.input_type = _input_type(it_head.labels, it_rev[i], shown_rev[i])
+            lab.input_type = rev_types[i]
             a, b = int(offsets[i]), int(offsets[i + 1])
             review_need = need_sen[a:b].max(axis=0) if b > a else np.zeros(len(ids))
             lab.need_scores = {k: round(float(v), 4) for k, v in zip(ids, review_need,
@@ -346,26 +361,25 @@ class ReviewClassifier:
         return rev, sentence_features(sen)
 
     def _aspects(self, sent_vecs: np.ndarray, flat: list[str], langs: list[str | None],
-                 sent_sen: list[tuple[str, float]]
+                 sent_sen: list[tuple[str, float]], clauses: list[list[str]],
+                 clause_vecs: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float]], list[str]]:
         """Needs per sentence and the sentiment of each mention.
 
         A sentence of one clause is read as it is (its vector pooled in the review's context).
         A sentence that turns is read clause by clause: each clause embedded on its own, its
-        needs and its sentiment read from that vector.
+        needs and its sentiment read from that vector. ``clauses``: each sentence's clauses
+        (:func:`~analysis.classify.sentences.split_clauses`; one when it does not turn);
+        ``clause_vecs``: a vector per clause of the sentences that turn, in order.
 
         Returns:
             (need scores per sentence: its best clause's; per sentence and need, the row that
             holds that score; (sentiment, score) per row; text per row). Rows follow the
             sentences: one per one-clause sentence (its text), one per clause of the others.
         """
-        clauses = [split_clauses(s, lang) if self.aspect_clauses else [s]
-                   for s, lang in zip(flat, langs, strict=True)]
         turning = [c for cs in clauses if len(cs) > 1 for c in cs]
         turning_langs = [lang for cs, lang in zip(clauses, langs, strict=True) if len(cs) > 1
                          for _ in cs]
-        clause_vecs = (self.encoder.encode_sentences(turning) if turning
-                       else np.zeros((0, sent_vecs.shape[1]), dtype=np.float32))
         # A clause's sentiment, like a sentence's, is read with its language's offset off.
         clause_sen = (self._sentiment(sentence_features(take_off(
             clause_vecs, turning_langs, self.heads.language_offsets)), turning)
@@ -441,7 +455,7 @@ class ReviewClassifier:
         _or_question_rule(yes, head.labels, texts, langs)
         if shown and self.requests == "asked":
             _keep_asked_requests(yes, head.labels, texts, langs)
-        return x, [_input_type(head.labels, p, y) for p, y in zip(probs, yes, strict=True)]
+        return x, _input_types(head.labels, probs, yes)
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of stand-alone sentences (cached), e.g. for theme discovery."""
@@ -564,10 +578,13 @@ def _rule_verdicts(rules: Mapping[str, Callable[[str], bool]], texts: Sequence[s
             yield int(row), rule(texts[row])
 
 
-def _input_type(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> str:
-    if not yes.any():
-        return "other"
-    return labels[int(np.argmax(np.where(yes, probs, -1.0)))]
+def _input_types(labels: Sequence[str], probs: np.ndarray, yes: np.ndarray) -> list[str]:
+    """The input type shown for each text (rows of ``probs`` and ``yes``, texts x labels): its
+    most probable label among those decided yes, ``other`` when none is. Whole-array steps:
+    per-row calls were 1 % of the stage."""
+    best = np.where(yes, probs, -1.0).argmax(axis=1).tolist()
+    return [labels[b] if any_yes else "other"
+            for b, any_yes in zip(best, yes.any(axis=1).tolist(), strict=True)]
 
 
 def build_classifier(cfg: ProjectConfig | None = None) -> ReviewClassifier:

@@ -34,8 +34,10 @@ def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int] 
     """
     # Word tokens of the text once; sentences come in order, so the search resumes where the
     # previous one ended (no regex per sentence: compiling one each was most of the cost).
-    found = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
-    words_only = [w for w, _, _ in found]
+    # Words and matches from two scans in C: reading each match's group and span in Python
+    # cost more than both.
+    words_only = _WORD.findall(text)
+    found = list(_WORD.finditer(text))
     spans: list[tuple[int, int] | None] = []
     pos = 0
     cursor = 0
@@ -45,7 +47,7 @@ def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int] 
         if k < 0:
             spans.append(None)
             continue
-        start, end = found[k][1], found[k + len(words) - 1][2]
+        start, end = found[k].start(), found[k + len(words) - 1].end()
         cursor = k + len(words)
         while start > pos and _glued(text[start - 1]):
             start -= 1
