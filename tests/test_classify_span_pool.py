@@ -185,3 +185,26 @@ def test_any_text_gives_in_bounds_ordered_spans(text: str) -> None:
     offsets = [(i, i + 1) for i in range(len(text))]
     owner = token_owners(offsets, spans)
     assert owner.max(initial=-1) < len(sents)
+
+
+def test_texts_embedded_alone_in_the_reviews_batches_get_their_own_vectors(tiny_encoder) -> None:
+    """encode_features_and_alone: the reviews' features and sentence vectors are those of
+    encode_features, and each text read alone gets the vector encode_sentences gives it (the
+    pipeline's clauses ride in the reviews' batches)."""
+    from analysis.classify.features import encode_features, encode_features_and_alone
+
+    texts = ["Great app. But sync fails every night", "Login is slow, support never answers",
+             "ok"]
+    sentences = [split_sentences(t, None) for t in texts]
+    alone = ["sync fails every night", "support never answers", "Great app"]
+    tiny_encoder.clear_cache()
+    want_x, want_sent = encode_features(tiny_encoder, texts, sentences)
+    want_alone = tiny_encoder.encode_sentences(alone)
+    tiny_encoder.clear_cache()
+    x, sent, got_alone = encode_features_and_alone(tiny_encoder, texts, sentences, alone)
+    assert got_alone.shape == (len(alone), tiny_encoder.dim)
+    assert np.allclose(x, want_x, atol=1e-5)
+    assert np.allclose(sent, want_sent, atol=1e-5)
+    assert np.allclose(got_alone, want_alone, atol=1e-5)
+    # Read alone, "Great app" is not the review's first sentence pooled in context.
+    assert not np.allclose(got_alone[2], sent[0], atol=1e-3)
