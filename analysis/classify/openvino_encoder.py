@@ -21,7 +21,9 @@ the same export everywhere.
 OpenVINO prepares its kernels for each new batch shape the first time it sees it (15-25 ms for
 each new rows x width product here), so batches are cut to a few fixed token budgets
 (:mod:`analysis.classify.batch_plan`) rather than a fixed number of rows: a fresh run meets six
-products instead of about fifty. The benchmark reports fresh and long runs.
+products instead of about fifty. The benchmark reports fresh and long runs. Batches run side by
+side, one per OpenVINO stream (two streams of one thread on two cores; see
+:meth:`OpenVinoEncoder._run_batches`).
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class OpenVinoEncoder(BaseEncoder):
         # The runtime cache keeps what OpenVINO prepared per batch shape; at its default size
         # (5,000) a 100,000-review run grew to 3.7 GB, at 300 it stayed at about 1.7-1.9 GB, at
         # the same speed (25,000 reviews: 306 vs 298 reviews/s); both with 32-row batches. With
-        # token budgets (batch_plan) far fewer shapes reach it: 1.43 GB flat.
+        # token budgets (batch_plan) far fewer shapes reach it: 1.23 GB after 20,000 reviews.
         # THROUGHPUT: OpenVINO splits the threads into streams (two of one thread on two
         # cores) and batches run side by side, one per stream, instead of each batch on all
         # threads: small batches leave fewer threads waiting on each other (the 2,000 reviews'
