@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -203,3 +204,40 @@ def test_nncf_is_imported_with_its_telemetry_stubbed_out() -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, cwd=ROOT, timeout=300)
     assert out.stdout.split() == ["MagicMock", "False"], out.stdout + out.stderr
+
+
+class _Request:
+    """Stands in for an OpenVINO infer request: busy from start_async until wait."""
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.rows = 0
+
+    def start_async(self, inputs: dict) -> None:  # type: ignore[type-arg]
+        if self.busy:
+            raise RuntimeError("Infer Request is busy")
+        self.busy, self.rows = True, len(inputs["input_ids"])
+
+    def wait(self) -> None:
+        self.busy = False
+
+    def get_output_tensor(self, index: int) -> SimpleNamespace:
+        return SimpleNamespace(data=np.zeros((self.rows, 3, 4), dtype=np.float32))
+
+
+def test_openvino_run_left_early_leaves_its_requests_free() -> None:
+    """A run the caller stops reading (an error while pooling a batch) waits for the batches
+    still in flight, so the next run does not find its requests busy."""
+    from analysis.classify.openvino_encoder import OpenVinoEncoder
+
+    enc = SimpleNamespace(requests=[_Request() for _ in range(3)],
+                          _collect=OpenVinoEncoder._collect)
+    batches = [(np.array([k]), np.ones((1, 3), np.int64), np.ones((1, 3), np.int64))
+               for k in range(6)]
+    run = OpenVinoEncoder._run_batches(enc, batches)  # type: ignore[arg-type]
+    assert next(run)[0].tolist() == [0]  # batches 0-2 were started, 0 collected
+    assert sum(r.busy for r in enc.requests) == 2
+    run.close()
+    assert not any(r.busy for r in enc.requests)
+    got = [idx.tolist() for idx, _, _ in OpenVinoEncoder._run_batches(enc, batches)]  # type: ignore[arg-type]
+    assert got == [[k] for k in range(6)]

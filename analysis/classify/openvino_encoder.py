@@ -28,6 +28,7 @@ side, one per OpenVINO stream (two streams of one thread on two cores; see
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import os
@@ -190,16 +191,24 @@ class OpenVinoEncoder(BaseEncoder):
                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """As :meth:`BaseEncoder._run_batches`, with up to one batch in flight per stream:
         batch k goes to request ``k % streams`` once that request's previous batch is
-        collected, and batches are yielded in the plan's order."""
+        collected, and batches are yielded in the plan's order. Left early (an error while
+        the caller pools a batch, or the caller stops reading), it waits for the batches still
+        in flight, so the next call finds its requests free."""
         pending: deque[tuple[Any, np.ndarray, np.ndarray]] = deque()
-        for k, (idx, input_ids, mask) in enumerate(batches):
-            if len(pending) == len(self.requests):
+        try:
+            for k, (idx, input_ids, mask) in enumerate(batches):
+                if len(pending) == len(self.requests):
+                    yield self._collect(*pending.popleft())
+                request = self.requests[k % len(self.requests)]
+                request.start_async(_inputs(input_ids, mask))
+                pending.append((request, idx, mask))
+            while pending:
                 yield self._collect(*pending.popleft())
-            request = self.requests[k % len(self.requests)]
-            request.start_async(_inputs(input_ids, mask))
-            pending.append((request, idx, mask))
-        while pending:
-            yield self._collect(*pending.popleft())
+        finally:
+            for request, _, _ in pending:
+                # Only draining: the error that stopped the run is the one the caller sees.
+                with contextlib.suppress(Exception):
+                    request.wait()
 
     @staticmethod
     def _collect(request: Any, idx: np.ndarray, mask: np.ndarray
