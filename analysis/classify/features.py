@@ -61,9 +61,9 @@ def encode_features_and_alone(encoder: Any, texts: Sequence[str],
     Returns:
         (features, sentence vectors, vectors of ``alone``), rows in input order.
     """
-    n_sent = sum(len(s) for s in sentences)
-    rev, sent = encoder.encode_reviews([*texts, *alone], [*sentences, *([a] for a in alone)])
     offsets = np.cumsum([0, *(len(s) for s in sentences)])
+    n_sent = int(offsets[-1])
+    rev, sent = encoder.encode_reviews([*texts, *alone], [*sentences, *([a] for a in alone)])
     return (review_features(rev[: len(texts)], sent[:n_sent], offsets), sent[:n_sent],
             sent[n_sent:])
 
