@@ -104,6 +104,62 @@ def test_adapter_for_another_encoder_is_refused_by_name(trained, tmp_path: Path)
         TransformerEncoder(one_layer, threads=1, adapter=adapter)
 
 
+def test_mpnet_training_features_equal_the_inference_features(tmp_path: Path) -> None:
+    """An MPNet encoder (``fit_defaults --encoder`` with all-mpnet-base-v2, say) fine-tunes too:
+    its layers need the encoder's relative-position bias, which the cached lower layers and
+    the adapted upper ones get as the model's own forward pass gives it, and its attention
+    projections (attn.q/k/v/o) are adapted. Without the bias, training features would not be
+    the features inference computes."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.features import encode_features
+    from analysis.classify.finetune import LowerCache, finetune
+    from analysis.classify.hub import ModelRef
+    from tests.support.tiny_models import build_tiny_mpnet_encoder
+
+    ref = ModelRef(build_tiny_mpnet_encoder(tmp_path / "mpnet", layers=2), "tiny-mpnet")
+    texts = COMPLAINTS + PRAISE
+    sentences = [split_sentences(t) for t in texts]
+    cache = LowerCache(ref, texts, sentences, first_layer=1, threads=1, batch_size=4)
+    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
+    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
+    adapter, heads, model = finetune(cache, range(len(texts)), {"problem_report": y}, sentiment,
+                                     epochs=40, lr=2e-2, batch_size=8)
+    adapted = {k.rsplit(".", 1)[0] for k in adapter}
+    assert {"encoder.layer.1.attention.attn.q", "encoder.layer.1.attention.attn.o",
+            "encoder.layer.1.output.dense"} <= adapted, sorted(adapted)
+    assert all(k.startswith("encoder.layer.1.") for k in adapted), sorted(adapted)
+    got = cache.embed(model, list(range(len(texts))))
+    want, _ = encode_features(TransformerEncoder(ref, threads=1, batch_size=4, adapter=adapter),
+                              texts, sentences)
+    assert np.allclose(got, want, atol=1e-4), np.abs(got - want).max()
+    it = heads["input_types"]
+    assert (it.decide(it.predict_proba(got))[:, 0] == y.astype(bool)).all()
+
+
+def test_encoders_the_adapter_cannot_train_are_refused(tiny_ref, tmp_path: Path) -> None:
+    """An architecture without BERT- or MPNet-style layers, or no layer left to adapt: a clear
+    error, not heads trained alone under the name of fine-tuning."""
+    import torch
+    from transformers import AutoModel, DistilBertConfig, DistilBertModel
+
+    from analysis.classify.adapter import attach_lora
+    from analysis.classify.finetune import LowerCache
+    from analysis.classify.hub import ModelRef
+    from tests.support.tiny_models import _tokenizer
+
+    folder = tmp_path / "distil"
+    _, n = _tokenizer(folder)
+    torch.manual_seed(0)
+    DistilBertModel(DistilBertConfig(vocab_size=n, dim=16, n_layers=1, n_heads=2, hidden_dim=32,
+                                     max_position_embeddings=64)).save_pretrained(folder)
+    with pytest.raises(ValueError, match=r"tiny-distil.*DistilBertModel.*--no-fine-tune"):
+        LowerCache(ModelRef(folder, "tiny-distil"), ["great app"], threads=1)
+    model = AutoModel.from_pretrained(str(tiny_ref.path))
+    with pytest.raises(ValueError, match="no layer of this BertModel to adapt from layer 2"):
+        attach_lora(model, first_layer=2)  # the tiny encoder has layers 0 and 1
+    assert len(attach_lora(model, first_layer=1)) == 2 * 6  # A and B of six Linear layers
+
+
 # Need example sentences from the tiny vocabulary, three needs (sync, pricing, account login).
 NEED_EXAMPLES = {"sync": ["sync is slow", "bad sync", "great sync", "the sync crashes"],
                  "pricing": ["the price is bad", "the price is good", "good price",

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 TARGETS: tuple[str, ...] = ("query", "key", "value", "attention.output.dense",
-                            "intermediate.dense", "output.dense")
+                            "intermediate.dense", "output.dense",
+                            # MPNet names its attention projections attn.q/k/v/o.
+                            "attn.q", "attn.k", "attn.v", "attn.o")
 
 
 def _lora_linear_cls() -> Any:
@@ -54,7 +56,7 @@ def attach_lora(model: Any, rank: int = 8, alpha: float = 16.0, first_layer: int
     """Freeze ``model`` and wrap its target Linear layers with trainable adapters.
 
     Args:
-        model: a transformers BERT-style encoder.
+        model: a transformers BERT- or MPNet-style encoder.
         rank, alpha: LoRA rank and scaling.
         first_layer: adapt only layers from this index on (lower layers stay frozen, so their
             outputs can be computed once and cached during training).
@@ -66,7 +68,13 @@ def attach_lora(model: Any, rank: int = 8, alpha: float = 16.0, first_layer: int
     for p in model.parameters():
         p.requires_grad_(False)
     params: list[Any] = []
-    for name, module in list(_targets(model, first_layer)):
+    targets = list(_targets(model, first_layer))
+    if not targets:
+        # Training the heads alone while calling it fine-tuning would be a silent fallback.
+        raise ValueError(f"no layer of this {type(model).__name__} to adapt from layer "
+                         f"{first_layer} on: LoRA knows the Linear layers named {TARGETS} "
+                         "inside encoder.layer.N")
+    for name, module in targets:
         parent_name, _, child = name.rpartition(".")
         wrapped = cls(module, rank, alpha)
         setattr(model.get_submodule(parent_name), child, wrapped)

@@ -39,6 +39,23 @@ FIRST_LAYER = 2
 """all-MiniLM-L6-v2 has 6 layers: adapt the top four (2-5), cache the output of layers 0-1."""
 
 
+def run_layers(model: Any, layers: Sequence[Any], hidden: Any, mask: Any) -> Any:
+    """``hidden`` (batch x tokens x width) through encoder ``layers`` of ``model`` in turn, as
+    the model's own encoder runs them; returns the last hidden states.
+
+    ``mask`` is the attention mask in the model's form (:meth:`LowerCache._mask`). MPNet-style
+    encoders add a relative-position bias to every layer's attention scores, computed once from
+    the sequence length by the encoder; BERT-style ones take none. Layers return a tensor or,
+    in some architectures, a tuple whose first item is it.
+    """
+    position_bias = getattr(model.encoder, "compute_position_bias", None)
+    extra = {} if position_bias is None else {"position_bias": position_bias(hidden)}
+    for layer in layers:
+        out = layer(hidden, attention_mask=mask, **extra)
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
+
+
 class LowerCache:
     """Outputs of the frozen lower layers for a list of texts (computed once), with the
     sentence each token belongs to (for the sentence max-pool the heads read).
@@ -68,6 +85,11 @@ class LowerCache:
         self.ref, self.first_layer = ref, first_layer
         tok = AutoTokenizer.from_pretrained(str(ref.path))
         self.model = AutoModel.from_pretrained(str(ref.path), attn_implementation="eager").eval()
+        if not hasattr(getattr(self.model, "encoder", None), "layer"):
+            raise ValueError(f"fine-tuning {ref.id}: it is a {type(self.model).__name__}, and the "
+                             "adapter is trained on BERT- or MPNet-style encoders only (layers "
+                             "in encoder.layer); fit heads on its frozen vectors instead "
+                             "(--no-fine-tune)")
         sentences = sentences if sentences is not None else [[t] for t in texts]
         # Tokenised as at inference (emoji the vocabulary lacks spelled out, offsets kept).
         tok_ids, tok_offs = tokenize_with_offsets(tok, list(texts),
@@ -99,8 +121,7 @@ class LowerCache:
                 h = self.model.embeddings(input_ids=batch["input_ids"],
                                           token_type_ids=torch.zeros_like(batch["input_ids"]))
                 mask4 = self._mask(batch["attention_mask"], h)
-                for layer in self.model.encoder.layer[:first_layer]:
-                    h = layer(h, attention_mask=mask4)
+                h = run_layers(self.model, self.model.encoder.layer[:first_layer], h, mask4)
                 for j, i in enumerate(idx):
                     self.states[i] = h[j, : len(ids[i])].clone()
 
@@ -130,9 +151,7 @@ class LowerCache:
         for j, s in enumerate(seqs):
             h[j, : s.shape[0]] = s
             mask[j, : s.shape[0]] = 1
-        mask4 = self._mask(mask, h)
-        for layer in model.encoder.layer[self.first_layer :]:
-            h = layer(h, attention_mask=mask4)
+        h = run_layers(model, model.encoder.layer[self.first_layer :], h, self._mask(mask, h))
         m = mask.unsqueeze(-1).float()
         review = f.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
         maxes = []

@@ -372,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_HEADS_DIR)
     p.add_argument("--encoder", help="hub id or folder (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--fine-tune", action=argparse.BooleanOptionalAction, default=True,
-                   help="fit a LoRA adapter (default) or only linear heads on frozen embeddings")
+                   help="fit a LoRA adapter (default; BERT- or MPNet-style encoders) or only "
+                        "linear heads on frozen embeddings (any encoder)")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)

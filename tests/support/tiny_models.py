@@ -16,12 +16,14 @@ WORDS = ("app", "crash", "crashes", "great", "love", "slow", "price", "please", 
          "login", "is", "the", "it", "a", "very", "bad", "good", "why", "how")
 
 
-def _tokenizer(folder: Path):  # type: ignore[no-untyped-def]
+SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def _tokenizer(folder: Path, specials: tuple[str, ...] = SPECIALS):  # type: ignore[no-untyped-def]
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {tok: i for i, tok in enumerate(
-        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
+    vocab = {tok: i for i, tok in enumerate([*specials, *WORDS])}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.post_processor = processors.TemplateProcessing(
@@ -54,6 +56,24 @@ def build_tiny_encoder(folder: Path, layers: int = 1) -> Path:
     torch.manual_seed(0)
     _, n = _tokenizer(folder)
     BertModel(_config(n, layers=layers)).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_mpnet_encoder(folder: Path, layers: int = 2) -> Path:
+    """An MPNet encoder folder (AutoModel): relative-position bias in every layer's attention
+    and attention projections named attn.q/k/v/o, unlike BERT. Padding is token 1, as MPNet's
+    embeddings assume when they number positions."""
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    _, n = _tokenizer(folder, ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"))
+    model = MPNetModel(MPNetConfig(vocab_size=n, hidden_size=16, num_hidden_layers=layers,
+                                   num_attention_heads=2, intermediate_size=32,
+                                   max_position_embeddings=66, pad_token_id=1))
+    with torch.no_grad():  # a bias as large as a trained model's, so leaving it out shows
+        model.encoder.relative_attention_bias.weight.normal_(0.0, 2.0)
+    model.save_pretrained(folder)
     return folder
 
 
