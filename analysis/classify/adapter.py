@@ -63,6 +63,10 @@ def attach_lora(model: Any, rank: int = 8, alpha: float = 16.0, first_layer: int
 
     Returns:
         The trainable parameters (for the optimiser).
+
+    Raises:
+        ValueError: no Linear layer of ``model`` from ``first_layer`` on has a name in
+            :data:`TARGETS` (another architecture, or no layer left to adapt).
     """
     cls = _lora_linear_cls()
     for p in model.parameters():

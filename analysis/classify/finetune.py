@@ -70,6 +70,10 @@ class LowerCache:
         threads, batch_size: torch threads and texts per forward pass.
         spell_emoji: as :class:`~analysis.classify.encoder.BaseEncoder` (None: when the
             vocabulary lacks emoji, as at inference).
+
+    Raises:
+        ValueError: the model's layers are not in ``encoder.layer`` (not a BERT- or
+            MPNet-style encoder), so there is nothing this adapter can train.
     """
 
     def __init__(self, ref: ModelRef, texts: Sequence[str],
