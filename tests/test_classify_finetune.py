@@ -37,18 +37,35 @@ def tiny_ref(tmp_path_factory: pytest.TempPathFactory):
     return ModelRef(Path(folder), "tiny-2-layers")
 
 
-@pytest.fixture(scope="module")
-def trained(tiny_ref):
-    from analysis.classify.finetune import LowerCache, finetune
+def _fine_tune(ref):  # type: ignore[no-untyped-def]
+    """The toy reviews (upper of two layers adapted) with an adapter and heads fine-tuned on
+    them; returns (texts, sentences, cache, adapter, heads, model, targets, sentiment)."""
+    from analysis.classify.finetune import finetune
 
     texts = COMPLAINTS + PRAISE
-    sentences = [split_sentences(t) for t in texts]
-    cache = LowerCache(tiny_ref, texts, sentences, first_layer=1, threads=1, batch_size=4)
-    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
-    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
+    cache, y, sentiment, _ = _reviews_and_examples(ref, [])
     adapter, heads, model = finetune(cache, range(len(texts)), {"problem_report": y},
                                      sentiment, epochs=40, lr=2e-2, batch_size=8)
-    return texts, sentences, cache, adapter, heads, model, y, sentiment
+    return texts, [split_sentences(t) for t in texts], cache, adapter, heads, model, y, sentiment
+
+
+def _both_ways(ref, trained):  # type: ignore[no-untyped-def]
+    """The features of the fine-tuned texts as training computes them (cached lower layers +
+    adapted upper ones) and as the pipeline's encoder does with the saved adapter merged in."""
+    from analysis.classify.encoder import TransformerEncoder
+    from analysis.classify.features import encode_features
+
+    texts, sentences, cache, adapter, _, model, _, _ = trained
+    got = cache.embed(model, list(range(len(texts))))
+    encoder = TransformerEncoder(ref, threads=1, batch_size=4, adapter=adapter)
+    want, _ = encode_features(encoder, texts, sentences)
+    assert got.shape == want.shape == (len(texts), 2 * encoder.dim)
+    return got, want
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_ref):
+    return _fine_tune(tiny_ref)
 
 
 def test_training_features_equal_the_inference_features(tiny_ref, trained) -> None:
@@ -57,13 +74,10 @@ def test_training_features_equal_the_inference_features(tiny_ref, trained) -> No
     from analysis.classify.encoder import TransformerEncoder
     from analysis.classify.features import encode_features
 
-    texts, sentences, cache, adapter, _, model, _, _ = trained
+    texts, sentences, _, adapter, _, _, _, _ = trained
     assert adapter
     assert all(k.startswith("encoder.layer.1.") for k in adapter), sorted(adapter)  # upper only
-    got = cache.embed(model, list(range(len(texts))))
-    encoder = TransformerEncoder(tiny_ref, threads=1, batch_size=4, adapter=adapter)
-    want, _ = encode_features(encoder, texts, sentences)
-    assert got.shape == want.shape == (len(texts), 2 * encoder.dim)
+    got, want = _both_ways(tiny_ref, trained)
     assert np.allclose(got, want, atol=1e-4), np.abs(got - want).max()
     # And the adapter changed the model: without it the features differ.
     plain, _ = encode_features(TransformerEncoder(tiny_ref, threads=1, batch_size=4),
@@ -110,27 +124,17 @@ def test_mpnet_training_features_equal_the_inference_features(tmp_path: Path) ->
     the adapted upper ones get as the model's own forward pass gives it, and its attention
     projections (attn.q/k/v/o) are adapted. Without the bias, training features would not be
     the features inference computes."""
-    from analysis.classify.encoder import TransformerEncoder
-    from analysis.classify.features import encode_features
-    from analysis.classify.finetune import LowerCache, finetune
     from analysis.classify.hub import ModelRef
     from tests.support.tiny_models import build_tiny_mpnet_encoder
 
     ref = ModelRef(build_tiny_mpnet_encoder(tmp_path / "mpnet", layers=2), "tiny-mpnet")
-    texts = COMPLAINTS + PRAISE
-    sentences = [split_sentences(t) for t in texts]
-    cache = LowerCache(ref, texts, sentences, first_layer=1, threads=1, batch_size=4)
-    y = np.array([1.0] * len(COMPLAINTS) + [0.0] * len(PRAISE))
-    sentiment = np.array([0] * len(COMPLAINTS) + [2] * len(PRAISE))
-    adapter, heads, model = finetune(cache, range(len(texts)), {"problem_report": y}, sentiment,
-                                     epochs=40, lr=2e-2, batch_size=8)
+    trained = _fine_tune(ref)
+    adapter, heads, y = trained[3], trained[4], trained[6]
     adapted = {k.rsplit(".", 1)[0] for k in adapter}
     assert {"encoder.layer.1.attention.attn.q", "encoder.layer.1.attention.attn.o",
             "encoder.layer.1.output.dense"} <= adapted, sorted(adapted)
     assert all(k.startswith("encoder.layer.1.") for k in adapted), sorted(adapted)
-    got = cache.embed(model, list(range(len(texts))))
-    want, _ = encode_features(TransformerEncoder(ref, threads=1, batch_size=4, adapter=adapter),
-                              texts, sentences)
+    got, want = _both_ways(ref, trained)
     assert np.allclose(got, want, atol=1e-4), np.abs(got - want).max()
     it = heads["input_types"]
     assert (it.decide(it.predict_proba(got))[:, 0] == y.astype(bool)).all()
